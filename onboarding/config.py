@@ -1,0 +1,71 @@
+"""Configuration from the environment, with safe offline defaults.
+
+| variable | default | meaning |
+|---|---|---|
+| `SECRET_KEY` | generated once into `instance/secret_key` | signs sessions and CSRF tokens |
+| `DATABASE_URL` | `sqlite:///<instance>/onboarding.sqlite3` | any SQLAlchemy URL; PostgreSQL in production |
+| `STRIPE_SECRET_KEY` | unset: the in-process sandbox | a real key talks to Stripe |
+| `STRIPE_API_BASE` | unset | send the SDK elsewhere, e.g. `python -m stripe_sandbox` |
+| `STRIPE_WEBHOOK_SECRET` | unset (generated for the in-process sandbox) | comma-separated during rotation |
+| `STRIPE_MAX_NETWORK_RETRIES` | `2` | SDK retries of connection errors, 409 and 5xx |
+| `PLATFORM_API_KEY` | unset: the platform API is closed | bearer token for the platform's backend |
+| `PLATFORM_NAME` | `Onboarding` | shown on every page |
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+# Stands in for a key when the SDK talks to a sandbox server and no key was configured.
+SANDBOX_KEY = "sk_test_sandbox"
+
+
+def _secret_key(instance: Path) -> str:
+    path = instance / "secret_key"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Created readable by the owner only: it signs every session.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key)
+    return key
+
+
+def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides: Mapping[str, Any] | None = None
+         ) -> dict[str, Any]:
+    """Return the configuration: defaults, then the environment, then explicit overrides (tests)."""
+    instance = Path(instance_path)
+    overrides = dict(overrides or {})
+    env = {k: v for k, v in environ.items() if v != ""}
+    config: dict[str, Any] = {
+        "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{instance / 'onboarding.sqlite3'}"),
+        "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY"),
+        "STRIPE_API_BASE": env.get("STRIPE_API_BASE"),
+        "STRIPE_WEBHOOK_SECRETS": [s.strip() for s in env.get("STRIPE_WEBHOOK_SECRET", "").split(",") if s.strip()],
+        "STRIPE_MAX_NETWORK_RETRIES": int(env.get("STRIPE_MAX_NETWORK_RETRIES", "2")),
+        "PLATFORM_API_KEY": env.get("PLATFORM_API_KEY"),
+        "PLATFORM_NAME": env.get("PLATFORM_NAME", "Onboarding"),
+        "SANDBOX_DELIVER_WEBHOOKS": env.get("SANDBOX_DELIVER_WEBHOOKS", "1") not in ("0", "false", "no"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+    }
+    config.update(overrides)
+    if "SECRET_KEY" not in config:
+        config["SECRET_KEY"] = env.get("SECRET_KEY") or _secret_key(instance)
+    config["STRIPE_MODE"] = stripe_mode(config)
+    return config
+
+
+def stripe_mode(config: Mapping[str, Any]) -> str:
+    """Return `stripe` (real Stripe), `sandbox-server` (another address) or `sandbox` (in-process)."""
+    if config.get("STRIPE_API_BASE"):
+        return "sandbox-server"
+    if config.get("STRIPE_SECRET_KEY"):
+        return "stripe"
+    return "sandbox"

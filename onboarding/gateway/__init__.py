@@ -1,0 +1,32 @@
+"""The Stripe gateway: the one place that talks to Stripe (or the sandbox).
+
+`interface.py` declares what the app may ask of Stripe; `stripe_gateway.py` is the only module
+of `onboarding` that imports `stripe`; `setup.py` builds the gateway from configuration and
+keeps it in `app.extensions["gateway"]`.
+"""
+
+from .interface import (
+    AuthenticationFailed,
+    BankAccount,
+    Gateway,
+    GatewayError,
+    IdempotencyConflict,
+    InvalidRequest,
+    Page,
+    RateLimited,
+    SignatureInvalid,
+    Unavailable,
+)
+
+__all__ = [
+    "AuthenticationFailed",
+    "BankAccount",
+    "Gateway",
+    "GatewayError",
+    "IdempotencyConflict",
+    "InvalidRequest",
+    "Page",
+    "RateLimited",
+    "SignatureInvalid",
+    "Unavailable",
+]

@@ -1,0 +1,55 @@
+"""Build the gateway from configuration and keep it in `app.extensions`."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Flask
+
+from ..config import SANDBOX_KEY
+from .interface import Gateway
+from .stripe_gateway import StripeGateway
+
+
+def _in_process_sandbox(app: Flask) -> Any:
+    # Imported here: the sandbox is a development and test stand-in, not needed against real Stripe.
+    from stripe_sandbox import Sandbox
+    from stripe_sandbox.http_client import SandboxHTTPClient
+
+    if not app.config["STRIPE_WEBHOOK_SECRETS"]:
+        app.config["STRIPE_WEBHOOK_SECRETS"] = ["whsec_" + secrets.token_hex(16)]
+    target = _deliver_to(app) if app.config["SANDBOX_DELIVER_WEBHOOKS"] else None
+    sandbox = Sandbox(webhook_target=target, webhook_secret=app.config["STRIPE_WEBHOOK_SECRETS"][0])
+    app.extensions["stripe_sandbox"] = sandbox
+    return SandboxHTTPClient(sandbox)
+
+
+def _deliver_to(app: Flask) -> Any:
+    """Deliver the in-process sandbox's events to this app's own webhook endpoint."""
+
+    def deliver(payload: bytes, headers: dict[str, str]) -> int:
+        with app.test_client() as client:
+            return client.post("/webhooks/stripe", data=payload, headers=headers).status_code
+
+    return deliver
+
+
+def init_app(app: Flask) -> None:
+    """Create the gateway for this app's configuration."""
+    mode = app.config["STRIPE_MODE"]
+    http_client = _in_process_sandbox(app) if mode == "sandbox" else None
+    gateway: Gateway = StripeGateway.build(
+        app.config.get("STRIPE_SECRET_KEY") or SANDBOX_KEY,
+        api_base=app.config.get("STRIPE_API_BASE"),
+        webhook_secrets=app.config["STRIPE_WEBHOOK_SECRETS"],
+        max_network_retries=app.config["STRIPE_MAX_NETWORK_RETRIES"],
+        http_client=http_client,
+        mode=mode,
+    )
+    app.extensions["gateway"] = gateway
+
+
+def get_gateway(app: Flask) -> Gateway:
+    """Return the app's gateway."""
+    return app.extensions["gateway"]

@@ -1,0 +1,189 @@
+"""The Stripe implementation of the gateway, on `stripe.StripeClient` (the only `stripe` import)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import stripe
+
+from .interface import (
+    AuthenticationFailed,
+    BankAccount,
+    GatewayError,
+    IdempotencyConflict,
+    InvalidRequest,
+    Page,
+    RateLimited,
+    SignatureInvalid,
+    StripeObject,
+    Unavailable,
+    param_path,
+)
+
+T = TypeVar("T")
+
+
+def quiet_sdk_logging() -> None:
+    """Keep the SDK's debug output (it prints request bodies, numbers included) out of our logs."""
+    stripe.log = None
+    logger = logging.getLogger("stripe")
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+
+
+def _plain(obj: Any) -> StripeObject:
+    response = getattr(obj, "last_response", None)
+    if response is not None and isinstance(getattr(response, "data", None), dict):
+        return dict(response.data)
+    return obj.to_dict(recursive=True, for_json=True)
+
+
+def _translate(exc: stripe.StripeError) -> GatewayError:
+    error = exc.error
+    kwargs: dict[str, Any] = {
+        "code": getattr(exc, "code", None) or getattr(error, "code", None),
+        "param": param_path(getattr(exc, "param", None) or getattr(error, "param", None)),
+        "http_status": exc.http_status,
+        "request_id": exc.request_id,
+    }
+    message = exc.user_message or str(exc) or exc.__class__.__name__
+    if isinstance(exc, stripe.IdempotencyError):
+        return IdempotencyConflict(message, **kwargs)
+    if isinstance(exc, stripe.RateLimitError):
+        return RateLimited(message, **kwargs)
+    if isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
+        return AuthenticationFailed(message, **kwargs)
+    if isinstance(exc, (stripe.InvalidRequestError, stripe.CardError)):
+        if exc.http_status == 429:
+            return RateLimited(message, **kwargs)
+        return InvalidRequest(message, **kwargs)
+    if isinstance(exc, stripe.SignatureVerificationError):
+        return SignatureInvalid(message, **kwargs)
+    return Unavailable(message, **kwargs)
+
+
+class StripeGateway:
+    """Talk to Stripe, or to anything that speaks its API, through the official SDK."""
+
+    def __init__(self, client: stripe.StripeClient, webhook_secrets: list[str], mode: str) -> None:
+        self.client = client
+        self.webhook_secrets = webhook_secrets
+        self.mode = mode
+
+    @classmethod
+    def build(cls, api_key: str, *, api_base: str | None, webhook_secrets: list[str], max_network_retries: int,
+              http_client: Any = None, mode: str = "stripe") -> StripeGateway:
+        """Build the client: real Stripe, another address (`api_base`), or an in-process `http_client`."""
+        quiet_sdk_logging()
+        options: dict[str, Any] = {"max_network_retries": max_network_retries}
+        if api_base:
+            base = api_base.rstrip("/")
+            options["base_addresses"] = {"api": base, "files": base, "connect": base}
+        if http_client is not None:
+            options["http_client"] = http_client
+        return cls(stripe.StripeClient(api_key, **options), webhook_secrets, mode)
+
+    def _call(self, call: Callable[[], T]) -> T:
+        try:
+            return call()
+        except stripe.StripeError as exc:
+            raise _translate(exc) from None
+
+    def _write(self, call: Callable[..., Any], *args: Any, params: dict[str, Any], key: str) -> StripeObject:
+        return _plain(self._call(lambda: call(*args, params=params, options={"idempotency_key": key})))
+
+    # -- accounts -----------------------------------------------------------------------
+    def create_account(self, params: dict[str, Any], *, idempotency_key: str) -> StripeObject:
+        """Create a connected account."""
+        return self._write(self.client.v1.accounts.create, params=params, key=idempotency_key)
+
+    def update_account(self, account_id: str, params: dict[str, Any], *, idempotency_key: str) -> StripeObject:
+        """Update a connected account."""
+        return self._write(self.client.v1.accounts.update, account_id, params=params, key=idempotency_key)
+
+    def retrieve_account(self, account_id: str) -> StripeObject:
+        """Retrieve a connected account."""
+        return _plain(self._call(lambda: self.client.v1.accounts.retrieve(account_id)))
+
+    def list_accounts(self, *, limit: int = 100, starting_after: str | None = None) -> Page:
+        """List connected accounts, one page."""
+        params: dict[str, Any] = {"limit": limit}
+        if starting_after:
+            params["starting_after"] = starting_after
+        page = self._call(lambda: self.client.v1.accounts.list(params=params))
+        return Page([_plain_item(a) for a in page.data], bool(page.has_more))
+
+    # -- persons ------------------------------------------------------------------------
+    def create_person(self, account_id: str, params: dict[str, Any], *, idempotency_key: str) -> StripeObject:
+        """Create a person on an account."""
+        return self._write(self.client.v1.accounts.persons.create, account_id, params=params, key=idempotency_key)
+
+    def update_person(self, account_id: str, person_id: str, params: dict[str, Any], *,
+                      idempotency_key: str) -> StripeObject:
+        """Update a person."""
+        return self._write(self.client.v1.accounts.persons.update, account_id, person_id, params=params,
+                           key=idempotency_key)
+
+    def delete_person(self, account_id: str, person_id: str, *, idempotency_key: str) -> StripeObject:
+        """Delete a person."""
+        return _plain(self._call(lambda: self.client.v1.accounts.persons.delete(
+            account_id, person_id, options={"idempotency_key": idempotency_key})))
+
+    def list_persons(self, account_id: str, *, limit: int = 100, starting_after: str | None = None) -> Page:
+        """List an account's persons, one page."""
+        params: dict[str, Any] = {"limit": limit}
+        if starting_after:
+            params["starting_after"] = starting_after
+        page = self._call(lambda: self.client.v1.accounts.persons.list(account_id, params=params))
+        return Page([_plain_item(p) for p in page.data], bool(page.has_more))
+
+    # -- bank accounts and files ---------------------------------------------------------
+    def add_external_account(self, account_id: str, bank: BankAccount | str, *, idempotency_key: str,
+                             default_for_currency: bool = True) -> StripeObject:
+        """Attach a payout bank account, given as details or as a `btok_` token."""
+        external: Any = bank
+        if isinstance(bank, BankAccount):
+            external = {"object": "bank_account", "country": bank.country, "currency": bank.currency,
+                        "account_number": bank.account_number}
+            for name in ("routing_number", "account_holder_name", "account_holder_type"):
+                if getattr(bank, name):
+                    external[name] = getattr(bank, name)
+        params = {"external_account": external, "default_for_currency": default_for_currency}
+        return self._write(self.client.v1.accounts.external_accounts.create, account_id, params=params,
+                           key=idempotency_key)
+
+    def upload_file(self, purpose: str, filename: str, content: bytes, *, idempotency_key: str) -> StripeObject:
+        """Upload a file to Stripe's Files API."""
+        params: dict[str, Any] = {"purpose": purpose, "file": (filename, content)}
+        return self._write(self.client.v1.files.create, params=params, key=idempotency_key)
+
+    # -- country specs and webhooks ------------------------------------------------------
+    def list_country_specs(self) -> Iterator[StripeObject]:
+        """Yield every Country Spec, page by page."""
+        params: dict[str, Any] = {"limit": 100}
+        while True:
+            page = self._call(lambda: self.client.v1.country_specs.list(params=dict(params)))
+            yield from (_plain_item(spec) for spec in page.data)
+            if not page.has_more or not page.data:
+                return
+            params["starting_after"] = page.data[-1].id
+
+    def construct_event(self, payload: bytes, signature: str | None) -> StripeObject:
+        """Verify a webhook payload against each configured secret (several during rotation)."""
+        if not self.webhook_secrets:
+            raise SignatureInvalid("No webhook secret is configured.")
+        last: Exception | None = None
+        for secret in self.webhook_secrets:
+            try:
+                event = self.client.construct_event(payload, signature, secret)
+            except (stripe.SignatureVerificationError, ValueError) as exc:
+                last = exc
+                continue
+            return event.to_dict(recursive=True, for_json=True)
+        raise SignatureInvalid(str(last) if last else "Invalid signature.")
+
+
+def _plain_item(obj: Any) -> StripeObject:
+    return obj.to_dict(recursive=True, for_json=True)

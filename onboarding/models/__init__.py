@@ -1,0 +1,7 @@
+"""Database models; import them all here so Alembic and SQLModel see one metadata."""
+
+from .accounts import ConnectedAccount
+from .outbox import StripeWrite
+from .webhooks import WebhookEvent
+
+__all__ = ["ConnectedAccount", "StripeWrite", "WebhookEvent"]

@@ -1,0 +1,28 @@
+"""The Stripe write outbox: every write's idempotency key, stored before the call."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from .types import tz_column, utcnow
+
+
+class StripeWrite(SQLModel, table=True):
+    """One intended Stripe write. Parameters are not kept: they can hold ID and account numbers."""
+
+    __tablename__ = "stripe_writes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, index=True, max_length=64)
+    account_id: str | None = Field(default=None, foreign_key="connected_accounts.id", index=True, max_length=32)
+    operation: str = Field(max_length=64)  # e.g. "accounts.create", "persons.update"
+    target: str | None = Field(default=None, max_length=64)  # the Stripe object written to, when known
+    status: str = Field(default="pending", max_length=16, index=True)  # pending | succeeded | failed
+    attempts: int = 0
+    result_id: str | None = Field(default=None, max_length=64)
+    error_code: str | None = Field(default=None, max_length=64)
+    error_message: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(nullable=False))
+    completed_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))

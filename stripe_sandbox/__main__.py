@@ -1,0 +1,50 @@
+"""Run the sandbox as a server: `python -m stripe_sandbox --host 127.0.0.1 --port 12111`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .countries import CountrySpecError, load_country_specs
+from .core import Sandbox
+from .server import SandboxServer
+from .webhooks import http_target
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and serve until interrupted."""
+    parser = argparse.ArgumentParser(prog="python -m stripe_sandbox", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=12111)
+    parser.add_argument("--country-specs", metavar="FILE",
+                        help="a JSON file in the shape of GET /v1/country_specs; replaces the bundled data")
+    parser.add_argument("--webhook-url", metavar="URL", help="POST signed events here")
+    parser.add_argument("--webhook-secret", metavar="SECRET", help="the endpoint secret events are signed with")
+    parser.add_argument("--latency-ms", type=float, default=0, help="add this latency to every request")
+    parser.add_argument("--verbose", action="store_true", help="log each request line")
+    args = parser.parse_args(argv)
+    if bool(args.webhook_url) != bool(args.webhook_secret):
+        parser.error("--webhook-url and --webhook-secret go together")
+    try:
+        specs = load_country_specs(args.country_specs)
+    except CountrySpecError as exc:
+        print(f"stripe_sandbox: {exc}", file=sys.stderr)
+        return 2
+    target = http_target(args.webhook_url) if args.webhook_url else None
+    sandbox = Sandbox(specs, webhook_target=target, webhook_secret=args.webhook_secret)
+    if args.latency_ms:
+        sandbox.faults.add("*", "latency", times=-1, latency=args.latency_ms / 1000)
+    server = SandboxServer(sandbox, args.host, args.port, args.verbose)
+    print(f"stripe_sandbox listening on {server.url} ({len(specs.ids())} countries)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        sandbox.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,374 @@
+"""The sandbox: routes Stripe-shaped HTTP requests to handlers over shared state.
+
+Both transports use `Sandbox.handle`: the in-process SDK client (`http_client.py`) and the HTTP
+server (`server.py`). Every request is authenticated, validated against the SDK's own parameter
+types, logged, subject to fault injection and, for writes, to idempotency replay. Writes that
+change an account's public state emit webhook events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from . import forms, schema
+from .countries import CountrySpecs, load_country_specs
+from .errors import StripeError, invalid
+from .faults import Faults
+from .ids import new_id
+from .objects import capability_object, diff, render_account, render_bank_account, render_person
+from .requirements import Evaluation, Evaluator
+from .state import Account, Store
+from .webhooks import Dispatcher, Target
+
+API_VERSION = "2026-10-28.endive"
+IDEMPOTENCY_TTL = 24 * 3600
+# Values the request log never keeps, whatever they are nested in.
+SENSITIVE_KEYS = {"id_number", "id_number_secondary", "ssn_last_4", "account_number", "tax_id", "vat_id",
+                  "registration_number"}
+# Parameter classes of the routed operations that `schema.SERVICE_PARAMS` does not list.
+OPERATION_PARAMS = schema.SERVICE_PARAMS | {"events.list": "EventListParams", "events.retrieve": "EventRetrieveParams"}
+
+Handler = Callable[["Sandbox", "Context"], tuple[int, dict[str, Any]]]
+
+
+@dataclass
+class Request:
+    """A transport-independent HTTP request."""
+
+    method: str
+    path: str
+    query: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        """Return a header, case-insensitively."""
+        lowered = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == lowered), None)
+
+
+@dataclass
+class Response:
+    """A transport-independent response; `drop` asks the transport to close without answering."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+
+
+@dataclass
+class Context:
+    """What a handler gets: path arguments, validated parameters, uploaded files and the time."""
+
+    args: dict[str, str]
+    params: dict[str, Any]
+    files: dict[str, forms.UploadedFile]
+    now: int
+    request_id: str
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    operation: str
+    handler: Handler
+
+
+ROUTES: list[Route] = []
+
+
+def route(method: str, path: str, operation: str) -> Callable[[Handler], Handler]:
+    """Register a handler for `METHOD /v1/path/{arg}`."""
+    regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$")
+
+    def register(handler: Handler) -> Handler:
+        ROUTES.append(Route(method, regex, operation, handler))
+        return handler
+
+    return register
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: ("[redacted]" if k in SENSITIVE_KEYS and v not in ("", None) else _redact(v))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return value
+
+
+class Sandbox:
+    """A stateful stand-in for the part of Stripe's v1 API that Connect onboarding uses."""
+
+    def __init__(
+        self,
+        specs: CountrySpecs | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        webhook_target: Target | None = None,
+        webhook_secret: str | None = None,
+        auto_settle: bool = True,
+    ) -> None:
+        from . import routes  # noqa: F401  (registers the handlers)
+
+        self.specs = specs or load_country_specs()
+        self.clock = clock
+        self.store = Store()
+        self.faults = Faults()
+        self.log: list[dict[str, Any]] = []
+        self.auto_settle = auto_settle
+        self.dispatcher = Dispatcher(webhook_target, webhook_secret or "", clock) if webhook_target else None
+        self._log_lock = threading.Lock()
+
+    # -- the transport-facing entry point -------------------------------------------------
+    def handle(self, request: Request) -> Response:
+        """Answer one HTTP request."""
+        request_id = new_id("req", 14)
+        matched, args = self._match(request)
+        operation = matched.operation if matched else "unknown"
+        fault = self.faults.take(operation)
+        if fault and fault.latency:
+            time.sleep(fault.latency)
+        entry: dict[str, Any] = {"id": request_id, "at": self.clock(), "method": request.method,
+                                 "path": request.path, "operation": operation,
+                                 "idempotency_key": request.header("Idempotency-Key"),
+                                 "stripe_version": request.header("Stripe-Version"),
+                                 "params": None, "status": None, "replayed": False,
+                                 "fault": fault.kind if fault and fault.kind != "latency" else None}
+        try:
+            if fault and fault.kind == "drop_before":
+                return Response(0, b"", drop=True)
+            response = self._handle(request, request_id, matched, args, fault, entry)
+        finally:
+            with self._log_lock:
+                self.log.append(entry)
+        entry["status"] = response.status
+        if fault and fault.kind == "drop_after":
+            response.drop = True
+        return response
+
+    def _match(self, request: Request) -> tuple[Route | None, dict[str, str]]:
+        for candidate in ROUTES:
+            if candidate.method == request.method and (m := candidate.pattern.match(request.path)):
+                return candidate, m.groupdict()
+        return None, {}
+
+    def _handle(self, request: Request, request_id: str, matched: Route | None, args: dict[str, str],
+                fault: Any, entry: dict[str, Any]) -> Response:
+        try:
+            self._authenticate(request)
+            if matched is None:
+                raise StripeError(404, f"Unrecognized request URL ({request.method}: {request.path}). "
+                                  "Please see https://stripe.com/docs or we can help at https://support.stripe.com/.")
+            params, files = self._params(request)
+            entry["params"] = _redact(params)
+            if fault and fault.kind == "429":
+                raise StripeError(429, "Request rate limit exceeded. Learn more about rate limits here "
+                                  "https://stripe.com/docs/rate-limits.", type="invalid_request_error",
+                                  code="rate_limit")
+            params = schema.validate(OPERATION_PARAMS[matched.operation], params)
+        except schema.ParamError as exc:
+            return self._error(StripeError(400, exc.message, code=exc.code, param=exc.param), request_id)
+        except forms.FormDecodeError as exc:
+            return self._error(invalid(str(exc)), request_id)
+        except StripeError as exc:
+            return self._error(exc, request_id)
+        key = request.header("Idempotency-Key") if request.method in ("POST", "DELETE") else None
+        with self.store.lock:
+            if key:
+                replay = self._replay(request, key, params, request_id)
+                if replay is not None:
+                    entry["replayed"] = True
+                    return replay
+            if fault and fault.kind == "500":
+                response = self._error(StripeError(500, "An unknown error occurred", type="api_error"), request_id)
+            else:
+                response = self._execute(request, matched, args, params, files, request_id)
+            if key and response.status != 429:
+                self._remember(request, key, params, response)
+            if self.auto_settle and request.method != "GET":
+                self.settle()
+        return response
+
+    def _authenticate(self, request: Request) -> None:
+        auth = request.header("Authorization") or ""
+        token = auth.removeprefix("Bearer ").strip()
+        if not token:
+            raise StripeError(401, "You did not provide an API key. You need to provide your API key in the "
+                              "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
+        if token.startswith(("sk_live_", "rk_live_")):
+            raise StripeError(401, "The sandbox accepts test keys only (sk_test_...); live keys belong to Stripe.")
+        if not token.startswith(("sk_test_", "rk_test_")):
+            raise StripeError(401, f"Invalid API Key provided: {token[:8]}{'*' * max(0, len(token) - 12)}{token[-4:]}")
+
+    def _params(self, request: Request) -> tuple[dict[str, Any], dict[str, forms.UploadedFile]]:
+        content_type = request.header("Content-Type") or ""
+        if request.method == "GET" or not request.body:
+            return forms.decode_form(request.query), {}
+        if content_type.startswith("multipart/form-data"):
+            return forms.decode_multipart(request.body, content_type)
+        return forms.decode_form(request.body), {}
+
+    def _execute(self, request: Request, matched: Route, args: dict[str, str], params: dict[str, Any],
+                 files: dict[str, forms.UploadedFile], request_id: str) -> Response:
+        account_id = args.get("account")
+        before = self.snapshot(account_id) if account_id and request.method != "GET" else None
+        ctx = Context(args, params, files, int(self.clock()), request_id)
+        try:
+            status, body = matched.handler(self, ctx)
+        except StripeError as exc:
+            return self._error(exc, request_id)
+        if request.method != "GET":
+            target = account_id or (body.get("id") if body.get("object") == "account" else None)
+            if target:
+                self.emit_changes(before, self.snapshot(target), request_id, request.header("Idempotency-Key"))
+        return self._json(status, body, request_id)
+
+    # -- idempotency ------------------------------------------------------------------------
+    def _fingerprint(self, request: Request, params: dict[str, Any]) -> str:
+        canonical = json.dumps([request.method, request.path, params], sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def _replay(self, request: Request, key: str, params: dict[str, Any], request_id: str) -> Response | None:
+        scope = (request.header("Authorization") or "", key)
+        saved = self.store.idempotency.get(scope)
+        if saved is None or saved["at"] + IDEMPOTENCY_TTL < self.clock():
+            return None
+        if saved["fingerprint"] != self._fingerprint(request, params):
+            return self._error(StripeError(
+                400, f"Keys for idempotent requests can only be used with the same parameters they were first "
+                     f"used with. Try using a key other than '{key}' if you meant to execute a different request.",
+                type="idempotency_error"), request_id)
+        headers = dict(saved["headers"], **{"Idempotent-Replayed": "true", "Original-Request": saved["request_id"],
+                                             "Request-Id": request_id})
+        return Response(saved["status"], saved["body"], headers)
+
+    def _remember(self, request: Request, key: str, params: dict[str, Any], response: Response) -> None:
+        scope = (request.header("Authorization") or "", key)
+        self.store.idempotency[scope] = {"fingerprint": self._fingerprint(request, params), "status": response.status,
+                                         "body": response.body, "headers": response.headers, "at": self.clock(),
+                                         "request_id": response.headers.get("Request-Id")}
+
+    # -- responses -------------------------------------------------------------------------
+    def _json(self, status: int, body: dict[str, Any], request_id: str) -> Response:
+        headers = {"Content-Type": "application/json", "Request-Id": request_id, "Stripe-Version": API_VERSION}
+        return Response(status, json.dumps(body, indent=2).encode(), headers)
+
+    def _error(self, error: StripeError, request_id: str) -> Response:
+        response = self._json(error.status, error.body(request_id), request_id)
+        if error.status >= 500:
+            response.headers["Stripe-Should-Retry"] = "false"  # the result is saved; a retry replays it
+        return response
+
+    # -- state, rendering, events ------------------------------------------------------------
+    def evaluate(self, account: Account) -> Evaluation:
+        """Run the requirements pass for an account at the sandbox's current time."""
+        store = self.store
+        banks = [store.bank_accounts[b] for b in account.external_accounts]
+        outcomes = {f.id: f.outcome for f in store.files.values()}
+        return Evaluator(self.specs, account, store.persons_of(account.id), banks, outcomes,
+                         int(self.clock())).evaluate()
+
+    def render(self, account: Account) -> dict[str, Any]:
+        """Return the account object with freshly computed requirements."""
+        evaluation = self.evaluate(account)
+        individual = self.store.persons.get(account.individual) if account.individual else None
+        banks = [self.store.bank_accounts[b] for b in account.external_accounts]
+        spec = self.specs.get(account.country) or {}
+        return render_account(account, evaluation, render_person(individual, evaluation) if individual else None,
+                              banks, spec.get("default_currency", "usd"))
+
+    def snapshot(self, account_id: str | None) -> dict[str, Any] | None:
+        """Return the public state of an account and its persons and bank accounts."""
+        account = self.store.accounts.get(account_id or "")
+        if account is None or account.deleted:
+            return None
+        evaluation = self.evaluate(account)
+        body = self.render(account)
+        return {
+            "account": body,
+            "persons": {p.id: render_person(p, evaluation) for p in self.store.persons_of(account.id)
+                        if p.id != account.individual},
+            "banks": {b: render_bank_account(self.store.bank_accounts[b]) for b in account.external_accounts},
+        }
+
+    def emit_changes(self, before: dict[str, Any] | None, after: dict[str, Any] | None,
+                     request_id: str | None, idempotency_key: str | None) -> None:
+        """Emit the events that describe the change between two snapshots."""
+        if after is None:
+            return
+        account_id = after["account"]["id"]
+        request = {"id": request_id, "idempotency_key": idempotency_key}
+        old_account = before["account"] if before else None
+        if old_account is not None and old_account != after["account"]:
+            self.emit("account.updated", after["account"], account_id, request, diff(old_account, after["account"]))
+            for name, status in after["account"]["capabilities"].items():
+                if old_account["capabilities"].get(name) != status:
+                    capability = capability_object(account_id, name, status, after["account"]["requirements"])
+                    self.emit("capability.updated", capability, account_id, request,
+                              {"status": old_account["capabilities"].get(name)})
+        for kind, prefix in (("persons", "person"), ("banks", "account.external_account")):
+            old = before[kind] if before else {}
+            for oid, obj in after[kind].items():
+                if oid not in old:
+                    self.emit(f"{prefix}.created", obj, account_id, request, None)
+                elif old[oid] != obj:
+                    self.emit(f"{prefix}.updated", obj, account_id, request, diff(old[oid], obj))
+            for oid, obj in old.items():
+                if oid not in after[kind]:
+                    self.emit(f"{prefix}.deleted", obj | {"deleted": True}, account_id, request, None)
+
+    def emit(self, type: str, obj: dict[str, Any], account: str, request: dict[str, Any],
+             previous: dict[str, Any] | None) -> dict[str, Any]:
+        """Record an event and queue it for webhook delivery."""
+        data: dict[str, Any] = {"object": obj}
+        if previous:
+            data["previous_attributes"] = previous
+        event = {"id": new_id("evt"), "object": "event", "account": account, "api_version": API_VERSION,
+                 "context": account, "created": int(self.clock()), "data": data, "livemode": False,
+                 "pending_webhooks": 1 if self.dispatcher else 0, "request": request, "type": type}
+        self.store.events[event["id"]] = event
+        if self.dispatcher:
+            self.dispatcher.send(event)
+        return event
+
+    def settle(self) -> None:
+        """Finish every verification in progress, as Stripe does moments after a submission."""
+        with self.store.lock:
+            pending = {p.account for p in self.store.persons.values() if p.pending}
+            pending |= {a.id for a in self.store.accounts.values() if a.company_pending}
+            pending |= {b.account for b in self.store.bank_accounts.values() if b.status == "new" and b.outcome != "ok"}
+            for account_id in sorted(pending):
+                before = self.snapshot(account_id)
+                for person in self.store.persons_of(account_id):
+                    person.pending = False
+                self.store.accounts[account_id].company_pending = False
+                for bank in self.store.bank_accounts.values():
+                    if bank.account == account_id and bank.outcome != "ok":
+                        bank.status = "errored"
+                self.emit_changes(before, self.snapshot(account_id), None, None)
+
+    def flush_webhooks(self, timeout: float = 10.0) -> None:
+        """Wait for queued webhook deliveries."""
+        if self.dispatcher:
+            self.dispatcher.flush(timeout)
+
+    def close(self) -> None:
+        """Stop background delivery."""
+        if self.dispatcher:
+            self.dispatcher.close()
+
+
+def parse_query(query: str) -> list[tuple[str, str]]:
+    """Split a query string (kept for transports that need the raw pairs)."""
+    return parse_qsl(query, keep_blank_values=True)

@@ -1,0 +1,52 @@
+"""Fault injection: make chosen routes fail the way networks and Stripe fail."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+KINDS = ("500", "429", "latency", "drop_before", "drop_after")
+
+
+@dataclass
+class Fault:
+    """One rule: requests to `operation` (or every one, with "*") get `kind`, `times` times (-1: always)."""
+
+    operation: str
+    kind: str
+    times: int = 1
+    latency: float = 0.0  # seconds, slept before any kind of handling
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; choose one of {', '.join(KINDS)}")
+
+
+class Faults:
+    """The active fault rules, matched in the order they were added."""
+
+    def __init__(self) -> None:
+        self._rules: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(self, operation: str, kind: str, times: int = 1, latency: float = 0.0) -> Fault:
+        """Add a rule; `operation` is a name such as `accounts.update` or `*`."""
+        fault = Fault(operation, kind, times, latency)
+        with self._lock:
+            self._rules.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        """Remove every rule."""
+        with self._lock:
+            self._rules.clear()
+
+    def take(self, operation: str) -> Fault | None:
+        """Return the first rule for this operation, spending one of its uses."""
+        with self._lock:
+            for fault in self._rules:
+                if fault.operation in (operation, "*") and fault.times != 0:
+                    if fault.times > 0:
+                        fault.times -= 1
+                    return fault
+        return None

@@ -1,0 +1,359 @@
+"""Compute an account's `requirements`, `future_requirements` and capability states.
+
+Stripe's Country Specs list, per country and business type, the fields an account must give
+(`minimum`) and may be asked later (`additional`). This module turns those lists and what
+the account has provided into the hashes Stripe returns:
+
+- `minimum` fields not yet provided are `currently_due`; `additional` ones `eventually_due`.
+- Role fields (`representative.*`, `owners.*`, `directors.*`, `executives.*`) are listed with
+  the role prefix until such a person exists, then as `person_xxx.<field>`. Owners, directors
+  and executives stop being asked for once `company.<role>_provided` is true.
+- `verification.document` and `verification.additional_document` are asked only when
+  verification needs them; in the US the SSN's last four digits are asked first and the full
+  ID number only eventually, or when the last four fail.
+- Before an account is first enabled every due field is also past due (Stripe disables new
+  accounts until the minimum is in); afterwards a new requirement has `GRACE_SECONDS` until
+  it becomes past due.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from . import testvalues
+from .countries import CountrySpecs
+from .state import Account, BankAccount, Person
+
+ROLES = ("representative", "owners", "directors", "executives")
+ROLE_FLAG = {"owners": "owner", "directors": "director", "executives": "executive", "representative": "representative"}
+CONDITIONAL = {"verification.document", "verification.additional_document"}
+GRACE_SECONDS = 14 * 24 * 3600
+ENFORCE_FUTURE = "+enforce_future_requirements"
+
+
+@dataclass
+class Lists:
+    """One requirements hash being assembled."""
+
+    currently_due: set[str] = field(default_factory=set)
+    eventually_due: set[str] = field(default_factory=set)
+    pending_verification: set[str] = field(default_factory=set)
+    errors: dict[str, str] = field(default_factory=dict)  # requirement -> code
+    alternatives: list[tuple[list[str], list[str]]] = field(default_factory=list)
+
+    def due(self, path: str, current: bool) -> None:
+        """Record a field as due now or eventually."""
+        self.eventually_due.add(path)
+        if current:
+            self.currently_due.add(path)
+
+
+@dataclass
+class Evaluation:
+    """Everything the requirements pass derives for an account."""
+
+    requirements: dict[str, Any]
+    future_requirements: dict[str, Any]
+    persons: dict[str, dict[str, Any]]  # person id -> its own requirements hash
+    person_verification: dict[str, dict[str, Any]]
+    company_verified: bool
+    capabilities: dict[str, str]
+    charges_enabled: bool
+    payouts_enabled: bool
+    details_submitted: bool
+
+
+def lookup(data: dict[str, Any], dotted: str) -> Any:
+    """Return the value at a dotted path of nested dicts, or None."""
+    value: Any = data
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def provided(data: dict[str, Any], path: str) -> bool:
+    """Return whether a field counts as given."""
+    if path == "ssn_last_4" and data.get("id_number"):
+        return True
+    value = lookup(data, path)
+    if isinstance(value, bool):
+        return value
+    return value not in (None, "", [], {})
+
+
+class Evaluator:
+    """Evaluate one account against the Country Specs at a moment in time."""
+
+    def __init__(
+        self,
+        specs: CountrySpecs,
+        account: Account,
+        persons: list[Person],
+        banks: list[BankAccount],
+        files: dict[str, str],
+        now: int,
+    ) -> None:
+        self.specs = specs
+        self.account = account
+        self.persons = persons
+        self.banks = banks
+        self.files = files
+        self.now = now
+        self.today = datetime.fromtimestamp(now, timezone.utc).date()
+        self.person_lists: dict[str, Lists] = {p.id: Lists() for p in persons}
+        self.person_verification: dict[str, dict[str, Any]] = {}
+        self.ofac = False
+
+    # -- the account's data -------------------------------------------------------------
+    @property
+    def business_type(self) -> str | None:
+        return self.account.data.get("business_type")
+
+    def _future_fields(self) -> tuple[list[str], int | None, bool]:
+        email = self.account.data.get("email") or ""
+        fields: list[str] = []
+        deadline: int | None = None
+        enforced = ENFORCE_FUTURE in email
+        for entry in self.specs.future:
+            if entry.applies(self.account.country, self.business_type):
+                fields.extend(entry.fields)
+                deadline = entry.effective if deadline is None else min(deadline, entry.effective)
+                enforced = enforced or self.now >= entry.effective
+        return fields, deadline, enforced
+
+    # -- evaluation ---------------------------------------------------------------------
+    def evaluate(self) -> Evaluation:
+        """Return the requirements, capability states and flags for the account."""
+        minimum, additional = self.specs.fields(self.account.country, self.business_type)
+        future, future_deadline, enforced = self._future_fields()
+        if enforced:
+            minimum = minimum + future
+        current = self._collect(minimum, additional)
+        upcoming = Lists() if enforced else self._collect(future, [], person_lists=False)
+        upcoming.currently_due -= current.eventually_due
+        upcoming.eventually_due -= current.eventually_due
+        requirements = self._finish(current)
+        future_hash = _hash(upcoming)
+        future_hash["current_deadline"] = future_deadline if upcoming.eventually_due else None
+        return self._capabilities(requirements, future_hash)
+
+    def _collect(self, minimum: list[str], additional: list[str], person_lists: bool = True) -> Lists:
+        lists = Lists()
+        seen: set[str] = set()
+        for level, fields in ((True, minimum), (False, additional)):
+            for path in fields:
+                if path in seen:
+                    continue
+                seen.add(path)
+                head, _, rest = path.partition(".")
+                if head == "individual":
+                    self._individual_field(lists, rest, level, person_lists)
+                elif head in ROLES:
+                    self._role_field(lists, head, rest, level, person_lists)
+                else:
+                    self._account_field(lists, path, level)
+        return lists
+
+    def _account_field(self, lists: Lists, path: str, current: bool) -> None:
+        data = self.account.data
+        if path == "external_account":
+            if not any(b.status != "errored" for b in self.banks):
+                lists.due(path, current or bool(self.banks))
+                if self.banks:  # every bank account given has failed
+                    lists.errors[path] = "invalid_value_other"
+            return
+        if path == "company.verification.document":
+            return  # asked only when the tax id fails; see _company
+        if path == "business_profile.url" and (code := testvalues.url_error(lookup(data, path))):
+            lists.due(path, True)
+            lists.errors[path] = code
+            return
+        if path in {"company.owners_provided", "company.directors_provided", "company.executives_provided"}:
+            if not lookup(data, path):
+                lists.due(path, current)
+            return
+        if not provided(data, path):
+            lists.due(path, current)
+
+    def _individual_field(self, lists: Lists, rest: str, current: bool, person_lists: bool) -> None:
+        person = next((p for p in self.persons if p.id == self.account.individual), None)
+        self._person_field(lists, "individual", person, rest, current, "individual", person_lists)
+
+    def _role_field(self, lists: Lists, role: str, rest: str, current: bool, person_lists: bool) -> None:
+        members = [p for p in self.persons if (p.data.get("relationship") or {}).get(ROLE_FLAG[role])]
+        if not members:
+            if role != "representative" and lookup(self.account.data, f"company.{role}_provided"):
+                return
+            if rest not in CONDITIONAL and not (rest == "id_number" and self._ssn_first(role)):
+                lists.due(f"{role}.{rest}", current)
+            return
+        for person in members:
+            self._person_field(lists, person.id, person, rest, current, role, person_lists)
+
+    def _ssn_first(self, role: str) -> bool:
+        minimum, _ = self.specs.fields(self.account.country, self.business_type)
+        return f"{role}.ssn_last_4" in minimum
+
+    def _person_field(
+        self,
+        lists: Lists,
+        prefix: str,
+        person: Person | None,
+        rest: str,
+        current: bool,
+        role: str,
+        person_lists: bool,
+    ) -> None:
+        data = person.data if person else {}
+        own = self.person_lists.get(person.id) if person and person_lists else None
+        outcome = self._verify(person) if person else None
+
+        def due(now: bool, code: str | None = None) -> None:
+            lists.due(f"{prefix}.{rest}", now)
+            if own is not None:
+                own.due(rest, now)
+            if code:
+                lists.errors[f"{prefix}.{rest}"] = code
+                if own is not None:
+                    own.errors[rest] = code
+
+        if person and person.pending and rest in _VERIFIED_FIELDS and provided(data, rest):
+            lists.pending_verification.add(f"{prefix}.{rest}")
+            if own is not None:
+                own.pending_verification.add(rest)
+            return
+        if outcome and rest in outcome.due:
+            due(True, outcome.due[rest])
+            for original, alternative in outcome.alternatives:
+                if original == rest:
+                    lists.alternatives.append(([f"{prefix}.{rest}"], [f"{prefix}.{alternative}"]))
+            return
+        if rest in CONDITIONAL:
+            return
+        if rest == "id_number" and self._ssn_first(role):
+            if not provided(data, rest):
+                due(False)
+            return
+        if not provided(data, rest):
+            due(current)
+
+    def _verify(self, person: Person) -> testvalues.Outcome:
+        outcome = testvalues.verify_person(person.data, self.account.country, self.today, self.files)
+        if person.pending:
+            outcome = testvalues.Outcome(due={k: v for k, v in outcome.due.items() if k == "dob.day"})
+            status = "pending"
+        else:
+            status = "verified" if outcome.verified else "unverified"
+            self.ofac = self.ofac or outcome.ofac_alert
+        self.person_verification[person.id] = {"status": status, "details_code": outcome.details_code}
+        return outcome
+
+    def _company(self, lists: Lists) -> bool:
+        company = self.account.data.get("company") or {}
+        if self.account.company_pending:
+            if company.get("tax_id"):
+                lists.pending_verification.add("company.tax_id")
+            return False
+        outcome = testvalues.verify_company(company, self.files)
+        for rest, code in outcome.due.items():
+            lists.due(f"company.{rest}", True)
+            lists.errors[f"company.{rest}"] = code
+            lists.alternatives.append(([f"company.{rest}"], ["company.verification.document"]))
+        return outcome.verified
+
+    def _finish(self, lists: Lists) -> dict[str, Any]:
+        self.company_verified = False
+        if self.business_type not in (None, "individual"):
+            self.company_verified = self._company(lists)
+        requirements = _hash(lists)
+        currently = requirements["currently_due"]
+        enabled_at = self.account.enabled_at
+        past_due: list[str] = []
+        deadline: int | None = None
+        if enabled_at is None:
+            past_due = list(currently)
+        else:
+            for path in currently:
+                since = self.account.due_since.setdefault(path, self.now)
+                if self.now >= since + GRACE_SECONDS:
+                    past_due.append(path)
+                deadline = since + GRACE_SECONDS if deadline is None else min(deadline, since + GRACE_SECONDS)
+        for path in list(self.account.due_since):
+            if path not in currently:
+                del self.account.due_since[path]
+        requirements["past_due"] = past_due
+        requirements["current_deadline"] = deadline
+        if self.ofac:
+            requirements["disabled_reason"] = "under_review"
+        elif past_due:
+            requirements["disabled_reason"] = "requirements.past_due"
+        elif requirements["pending_verification"] and enabled_at is None:
+            requirements["disabled_reason"] = "requirements.pending_verification"
+        else:
+            requirements["disabled_reason"] = None
+        return requirements
+
+    def _capabilities(self, requirements: dict[str, Any], future_hash: dict[str, Any]) -> Evaluation:
+        requested = {
+            name: bool((settings or {}).get("requested"))
+            for name, settings in (self.account.data.get("capabilities") or {}).items()
+        }
+        reason = requirements["disabled_reason"]
+        if reason is None:
+            status = "active"
+        elif reason == "requirements.pending_verification":
+            status = "pending"
+        else:
+            status = "inactive"
+        capabilities = {name: status for name, wanted in sorted(requested.items()) if wanted}
+        active = bool(capabilities) and all(s == "active" for s in capabilities.values())
+        if active and self.account.enabled_at is None:
+            self.account.enabled_at = self.now
+        has_payout_account = any(b.status != "errored" for b in self.banks)
+        persons = {pid: _hash(lists) | {"past_due": sorted(lists.currently_due) if reason == "requirements.past_due" else []}
+                   for pid, lists in self.person_lists.items()}
+        tos = self.account.data.get("tos_acceptance") or {}
+        return Evaluation(
+            requirements=requirements,
+            future_requirements=future_hash,
+            persons=persons,
+            person_verification=self.person_verification,
+            company_verified=self.company_verified,
+            capabilities=capabilities,
+            charges_enabled=capabilities.get("card_payments") == "active",
+            payouts_enabled=active and has_payout_account,
+            details_submitted=bool(tos.get("date")) and not requirements["past_due"],
+        )
+
+
+# Person fields whose submission starts asynchronous verification.
+_VERIFIED_FIELDS = {
+    "dob.day", "dob.month", "dob.year", "id_number", "ssn_last_4", "first_name", "last_name",
+    "address.line1", "address.city", "address.postal_code", "address.state",
+    "verification.document", "verification.additional_document",
+}
+
+
+def _hash(lists: Lists) -> dict[str, Any]:
+    return {
+        "alternatives": [
+            {"original_fields_due": original, "alternative_fields_due": alternative}
+            for original, alternative in lists.alternatives
+        ],
+        "current_deadline": None,
+        "currently_due": sorted(lists.currently_due),
+        "disabled_reason": None,
+        "errors": [
+            {"code": code, "reason": testvalues.reason(code), "requirement": requirement}
+            for requirement, code in sorted(lists.errors.items())
+        ],
+        "eventually_due": sorted(lists.eventually_due | lists.currently_due),
+        "past_due": [],
+        "pending_verification": sorted(lists.pending_verification),
+    }
+
+

@@ -1,0 +1,3 @@
+"""HTTP handlers; importing this package registers every route."""
+
+from . import accounts, external_accounts, files, misc, persons  # noqa: F401

@@ -1,0 +1,179 @@
+"""`/v1/accounts`: create, update, retrieve, list and delete connected accounts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..core import Context, route
+from ..errors import invalid
+from ..ids import new_id
+from ..objects import merge
+from ..requirements import provided
+from ..state import Account, Person
+from ..testvalues import TAX_ID_IMMEDIATE, person_verifies_immediately
+from .common import check_email, check_file, check_ip, check_person_data, check_phone, check_url, get_account, paginate
+from .external_accounts import add_external_account
+
+if TYPE_CHECKING:
+    from ..core import Sandbox
+
+ACCOUNT_KEYS = ("business_profile", "business_type", "capabilities", "company", "controller", "default_currency",
+                "documents", "email", "metadata", "settings", "tos_acceptance", "type")
+# A change to any of these restarts asynchronous identity verification.
+IDENTITY_KEYS = ("first_name", "last_name", "dob", "id_number", "ssn_last_4", "address", "verification")
+DOCUMENT_PURPOSES = {"account_requirement", "additional_verification", "identity_document"}
+
+
+def _check_create(sb: Sandbox, params: dict[str, Any]) -> str:
+    country = str(params.get("country") or "US").upper()
+    if country not in sb.specs:
+        raise invalid(f"Country '{country}' is unknown or not supported for connected accounts.", "country",
+                      "country_unsupported")
+    if params.get("type") and params.get("controller"):
+        raise invalid("You cannot specify both `type` and `controller`.", "controller", "parameters_exclusive")
+    controller = params.get("controller") or {}
+    dashboard = (controller.get("stripe_dashboard") or {}).get("type")
+    if (dashboard == "none" or params.get("type") == "custom") and not params.get("capabilities"):
+        raise invalid("Missing required param: capabilities.", "capabilities", "parameter_missing")
+    agreement = (params.get("tos_acceptance") or {}).get("service_agreement", "full")
+    card = ((params.get("capabilities") or {}).get("card_payments") or {}).get("requested")
+    if agreement == "recipient" and card:
+        raise invalid("Accounts under the `recipient` service agreement cannot request `card_payments`.",
+                      "capabilities[card_payments][requested]")
+    return country
+
+
+def _check_values(sb: Sandbox, account: Account, params: dict[str, Any]) -> None:
+    business_type = params.get("business_type")
+    if business_type == "government_entity" and account.country != "US":
+        raise invalid("`government_entity` is only available for accounts in the US.", "business_type")
+    check_email(params.get("email"), "email")
+    profile = params.get("business_profile") or {}
+    check_url(profile.get("url"), "business_profile.url")
+    check_email(profile.get("support_email"), "business_profile.support_email")
+    mcc = profile.get("mcc")
+    if mcc not in (None, "") and not (str(mcc).isdigit() and len(str(mcc)) == 4):
+        raise invalid(f"Invalid mcc: {mcc}", "business_profile[mcc]")
+    company = params.get("company") or {}
+    check_phone(company.get("phone"), "company.phone", account.country)
+    check_file(sb, ((company.get("verification") or {}).get("document") or {}).get("front"),
+               "company.verification.document.front", DOCUMENT_PURPOSES)
+    for name, document in (params.get("documents") or {}).items():
+        for index, file_id in enumerate((document or {}).get("files") or []):
+            check_file(sb, file_id, f"documents.{name}.files.{index}", DOCUMENT_PURPOSES)
+    tos = params.get("tos_acceptance") or {}
+    check_ip(tos.get("ip"), "tos_acceptance.ip")
+    agreement = tos.get("service_agreement")
+    current = (account.data.get("tos_acceptance") or {}).get("service_agreement", "full")
+    if account.data and agreement and agreement != current:
+        raise invalid("The service agreement cannot be changed after the account is created.",
+                      "tos_acceptance[service_agreement]")
+    if individual := params.get("individual"):
+        check_person_data(sb, individual, "individual", account.country)
+
+
+def apply_account(sb: Sandbox, account: Account, params: dict[str, Any], now: int) -> None:
+    """Apply create/update parameters to an account (after every check has passed)."""
+    if token := params.get("account_token"):
+        params = merge(_use_token(sb, token, "account"), params)
+    _check_values(sb, account, params)
+    update = {k: params[k] for k in ACCOUNT_KEYS if k in params}
+    old_tax_id = (account.data.get("company") or {}).get("tax_id")
+    account.data = merge(account.data, update)
+    new_tax_id = (account.data.get("company") or {}).get("tax_id")
+    if new_tax_id and new_tax_id != old_tax_id:
+        account.company_pending = new_tax_id != TAX_ID_IMMEDIATE
+    if "individual" in params:
+        set_individual(sb, account, params["individual"], now)
+    if "external_account" in params:
+        add_external_account(sb, account, params["external_account"], now, "external_account")
+
+
+def set_individual(sb: Sandbox, account: Account, data: dict[str, Any], now: int) -> None:
+    """Create or update the person behind `account.individual`."""
+    person = sb.store.persons.get(account.individual or "")
+    if person is None:
+        person = Person(new_id("person"), account.id, now)
+        sb.store.persons[person.id] = person
+        account.individual = person.id
+    update_person_data(person, data)
+
+
+def update_person_data(person: Person, data: dict[str, Any]) -> None:
+    """Merge a person hash, starting verification again when identity data changed."""
+    before = {k: person.data.get(k) for k in IDENTITY_KEYS}
+    person.data = merge(person.data, data)
+    after = {k: person.data.get(k) for k in IDENTITY_KEYS}
+    if before != after and all(provided(person.data, f) for f in ("first_name", "last_name", "dob.year")):
+        person.pending = not person_verifies_immediately(person.data)
+
+
+def _use_token(sb: Sandbox, token_id: str, kind: str) -> dict[str, Any]:
+    token = sb.store.tokens.get(token_id)
+    if token is None or token["type"] != kind:
+        raise invalid(f"No such token: '{token_id}'", f"{kind}_token", "resource_missing")
+    if token["used"]:
+        raise invalid(f"You cannot use a Stripe token more than once: {token_id}.", f"{kind}_token",
+                      "token_already_used")
+    token["used"] = True
+    return token["data"]
+
+
+@route("POST", "/v1/accounts", "accounts.create")
+def create(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
+    """Create a connected account."""
+    country = _check_create(sb, ctx.params)
+    account = Account(new_id("acct", 16), ctx.now, country)
+    params = dict(ctx.params)
+    params.setdefault("tos_acceptance", {})
+    params["tos_acceptance"] = {"service_agreement": "full"} | params["tos_acceptance"]
+    apply_account(sb, account, params, ctx.now)
+    sb.store.accounts[account.id] = account
+    return 200, sb.render(account)
+
+
+@route("POST", "/v1/accounts/{account}", "accounts.update")
+def update(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
+    """Update a connected account."""
+    account = get_account(sb, ctx.args["account"])
+    apply_account(sb, account, ctx.params, ctx.now)
+    return 200, sb.render(account)
+
+
+@route("GET", "/v1/accounts/{account}", "accounts.retrieve")
+def retrieve(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
+    """Retrieve a connected account."""
+    return 200, sb.render(get_account(sb, ctx.args["account"]))
+
+
+@route("GET", "/v1/accounts", "accounts.list")
+def list_accounts(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
+    """List connected accounts, newest first."""
+    order = {aid: n for n, aid in enumerate(sb.store.accounts)}
+    accounts = [a for a in sb.store.accounts.values() if not a.deleted]
+    created = ctx.params.get("created")
+    if isinstance(created, dict):
+        accounts = [a for a in accounts if _in_range(a.created, created)]
+    accounts.sort(key=lambda a: (a.created, order[a.id]), reverse=True)
+    # Render only the page: listing thousands of accounts must not evaluate them all.
+    ids = [{"id": a.id} for a in accounts]
+    page = paginate(ids, ctx.params, "/v1/accounts")
+    page["data"] = [sb.render(sb.store.accounts[item["id"]]) for item in page["data"]]
+    return 200, page
+
+
+def _in_range(value: int, bounds: dict[str, Any]) -> bool:
+    return all((
+        "gt" not in bounds or value > bounds["gt"], "gte" not in bounds or value >= bounds["gte"],
+        "lt" not in bounds or value < bounds["lt"], "lte" not in bounds or value <= bounds["lte"],
+    ))
+
+
+@route("DELETE", "/v1/accounts/{account}", "accounts.delete")
+def delete(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
+    """Delete a connected account."""
+    account = get_account(sb, ctx.args["account"])
+    account.deleted = True
+    return 200, {"id": account.id, "object": "account", "deleted": True}
+
+

@@ -1,0 +1,207 @@
+"""`/v1/accounts/{account}/external_accounts`: payout bank accounts."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import TYPE_CHECKING, Any
+
+import schwifty
+from stdnum.us import rtn
+
+from ..core import Context, route
+from ..errors import invalid, missing
+from ..ids import new_id
+from ..objects import render_bank_account
+from ..state import Account, BankAccount
+from ..testvalues import BANK_OUTCOMES
+from .common import get_account, paginate
+
+if TYPE_CHECKING:
+    from ..core import Sandbox
+
+TEST_ROUTING = "110000000"
+# Local routing formats Stripe documents per country; IBAN countries are told apart by the IBAN itself.
+ROUTING = {
+    "US": r"\d{9}", "GB": r"\d{6}", "CA": r"\d{5}-?\d{3}", "AU": r"\d{6}", "HK": r"\d{3}-?\d{3}",
+    "SG": r"\d{4}-?\d{3}", "JP": r"\d{4}-?\d{3}", "BR": r"\d{3}-?\d{4,5}", "IN": r"[A-Z]{4}0[A-Z0-9]{6}",
+    "MY": r"[A-Z0-9]{8,11}", "TH": r"\d{3}",
+}
+LOCAL_ACCOUNT = {
+    "US": r"\d{4,17}", "GB": r"\d{8}", "CA": r"\d{7,12}", "AU": r"\d{5,9}", "NZ": r"\d{15,16}",
+    "HK": r"\d{6,12}", "SG": r"\d{6,12}", "JP": r"\d{6,8}", "MX": r"\d{18}", "BR": r"\d{4,12}(-?\w)?",
+    "IN": r"\d{9,18}", "MY": r"\d{5,17}", "TH": r"\d{10,12}",
+}
+# Test tokens Stripe documents for US bank accounts.
+TEST_TOKENS = {
+    "btok_us_verified": "000123456789",
+    "btok_us_verified_noAccount": "000111111116",
+    "btok_us_verified_accountClosed": "000111111113",
+    "btok_us_verified_insufficientFunds": "000222222227",
+    "btok_us_verified_debitNotAuthorized": "000333333335",
+    "btok_us_verified_invalidCurrency": "000444444440",
+}
+
+
+def bank_from_token(sb: Sandbox, token_id: str, param: str) -> dict[str, Any]:
+    """Return the bank account hash behind a `btok_` token, spending the token."""
+    if token_id in TEST_TOKENS:
+        return {"object": "bank_account", "country": "US", "currency": "usd", "routing_number": TEST_ROUTING,
+                "account_number": TEST_TOKENS[token_id], "account_holder_type": "individual"}
+    token = sb.store.tokens.get(token_id)
+    if token is None or token["type"] != "bank_account":
+        raise invalid(f"No such token: '{token_id}'", param, "resource_missing")
+    if token["used"]:
+        raise invalid(f"You cannot use a Stripe token more than once: {token_id}.", param, "token_already_used")
+    token["used"] = True
+    return token["data"]
+
+
+def check_bank(sb: Sandbox, data: dict[str, Any], account_country: str, param: str) -> BankAccount:
+    """Check a bank account hash and build the stored object (without the account number)."""
+    country = str(data.get("country") or account_country).upper()
+    currency = str(data.get("currency") or "").lower()
+    spec = sb.specs.get(account_country) or {}
+    allowed = spec.get("supported_bank_account_currencies", {})
+    if not currency:
+        raise invalid(f"Missing required param: {param}[currency].", f"{param}[currency]", "parameter_missing")
+    if country not in allowed.get(currency, []):
+        raise invalid(f"The currency {currency} is not supported for bank accounts in {country} for accounts in "
+                      f"{account_country}.", f"{param}[currency]")
+    number = re.sub(r"[\s]", "", str(data.get("account_number") or ""))
+    if not number:
+        raise invalid(f"Missing required param: {param}[account_number].", f"{param}[account_number]",
+                      "parameter_missing")
+    routing = str(data.get("routing_number") or "").strip() or None
+    bank_name = None
+    if re.match(r"^[A-Za-z]{2}\d{2}", number):
+        try:
+            iban = schwifty.IBAN(number)
+        except schwifty.exceptions.SchwiftyException as exc:
+            raise invalid(f"Invalid IBAN: {exc}", f"{param}[account_number]", "account_number_invalid") from exc
+        if iban.country_code != country:
+            raise invalid(f"The IBAN's country ({iban.country_code}) does not match the bank account's country "
+                          f"({country}).", f"{param}[account_number]", "account_number_invalid")
+        number, bank_name = iban.compact, iban.bank_name
+    else:
+        _check_local(country, number, routing, param)
+        if routing == TEST_ROUTING:
+            bank_name = "STRIPE TEST BANK"
+    fingerprint = hashlib.sha256(f"{country}|{routing}|{number}".encode()).hexdigest()[:16]
+    outcome = BANK_OUTCOMES.get(number, "ok") if routing == TEST_ROUTING else "ok"
+    return BankAccount(
+        id=new_id("ba"), account="", created=0, country=country, currency=currency, last4=number[-4:],
+        fingerprint=fingerprint, routing_number=routing, bank_name=bank_name,
+        account_holder_name=data.get("account_holder_name"), account_holder_type=data.get("account_holder_type"),
+        outcome=outcome, metadata=dict(data.get("metadata") or {}),
+    )
+
+
+def _check_local(country: str, number: str, routing: str | None, param: str) -> None:
+    if country in ROUTING:
+        if routing is None:
+            raise invalid(f"Missing required param: {param}[routing_number].", f"{param}[routing_number]",
+                          "parameter_missing")
+        if not re.fullmatch(ROUTING[country], routing) or (country == "US" and not rtn.is_valid(routing)):
+            raise invalid(f"Invalid routing number for {country}: {routing}", f"{param}[routing_number]",
+                          "routing_number_invalid")
+    pattern = LOCAL_ACCOUNT.get(country)
+    if pattern is None:
+        raise invalid(f"Bank accounts in {country} are identified by an IBAN.", f"{param}[account_number]",
+                      "account_number_invalid")
+    if not re.fullmatch(pattern, number.replace("-", "") if country in ("NZ",) else number):
+        raise invalid(f"Invalid account number for {country}.", f"{param}[account_number]", "account_number_invalid")
+
+
+def add_external_account(sb: Sandbox, account: Account, value: Any, now: int, param: str,
+                         replace_default: bool = True, make_default: bool = False) -> BankAccount:
+    """Attach a bank account (a token or a hash) to an account."""
+    if isinstance(value, str):
+        value = bank_from_token(sb, value, param)
+    if value.get("object") not in (None, "bank_account"):
+        raise invalid("This sandbox supports bank accounts as external accounts, not cards.", f"{param}[object]")
+    bank = check_bank(sb, value, account.country, param)
+    banks = [sb.store.bank_accounts[b] for b in account.external_accounts]
+    if any(b.fingerprint == bank.fingerprint for b in banks):
+        raise invalid("A bank account with that routing number and account number already exists for this account.",
+                      param, "bank_account_exists")
+    bank.account, bank.created = account.id, now
+    same_currency = [b for b in banks if b.currency == bank.currency]
+    if replace_default:  # via the account's own `external_account`: the new one replaces the default
+        for old in same_currency:
+            if old.default_for_currency:
+                account.external_accounts.remove(old.id)
+                del sb.store.bank_accounts[old.id]
+        same_currency = [b for b in same_currency if b.id in account.external_accounts]
+    if make_default or not any(b.default_for_currency for b in same_currency):
+        for other in same_currency:
+            other.default_for_currency = False
+        bank.default_for_currency = True
+    sb.store.bank_accounts[bank.id] = bank
+    account.external_accounts.append(bank.id)
+    return bank
+
+
+def _bank(sb: Sandbox, account: Account, bank_id: str) -> BankAccount:
+    if bank_id not in account.external_accounts:
+        raise missing("external account", bank_id, "id")
+    return sb.store.bank_accounts[bank_id]
+
+
+@route("POST", "/v1/accounts/{account}/external_accounts", "external_accounts.create")
+def create(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
+    """Add a bank account."""
+    account = get_account(sb, ctx.args["account"])
+    bank = add_external_account(sb, account, ctx.params["external_account"], ctx.now, "external_account",
+                                replace_default=False, make_default=bool(ctx.params.get("default_for_currency")))
+    if ctx.params.get("metadata"):
+        bank.metadata.update(ctx.params["metadata"])
+    return 200, render_bank_account(bank)
+
+
+@route("POST", "/v1/accounts/{account}/external_accounts/{id}", "external_accounts.update")
+def update(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
+    """Update a bank account's holder details, metadata or default flag."""
+    account = get_account(sb, ctx.args["account"])
+    bank = _bank(sb, account, ctx.args["id"])
+    for key in ("account_holder_name", "account_holder_type"):
+        if key in ctx.params:
+            setattr(bank, key, ctx.params[key] or None)
+    if ctx.params.get("metadata"):
+        bank.metadata.update(ctx.params["metadata"])
+    if ctx.params.get("default_for_currency"):
+        for other in account.external_accounts:
+            other_bank = sb.store.bank_accounts[other]
+            if other_bank.currency == bank.currency:
+                other_bank.default_for_currency = other == bank.id
+    return 200, render_bank_account(bank)
+
+
+@route("GET", "/v1/accounts/{account}/external_accounts/{id}", "external_accounts.retrieve")
+def retrieve(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
+    """Retrieve a bank account."""
+    account = get_account(sb, ctx.args["account"])
+    return 200, render_bank_account(_bank(sb, account, ctx.args["id"]))
+
+
+@route("GET", "/v1/accounts/{account}/external_accounts", "external_accounts.list")
+def list_banks(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
+    """List an account's bank accounts, newest first."""
+    account = get_account(sb, ctx.args["account"])
+    items = [render_bank_account(sb.store.bank_accounts[b]) for b in reversed(account.external_accounts)]
+    return 200, paginate(items, ctx.params, f"/v1/accounts/{account.id}/external_accounts")
+
+
+@route("DELETE", "/v1/accounts/{account}/external_accounts/{id}", "external_accounts.delete")
+def delete(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
+    """Delete a bank account that is not the default for its currency."""
+    account = get_account(sb, ctx.args["account"])
+    bank = _bank(sb, account, ctx.args["id"])
+    if bank.default_for_currency:
+        raise invalid("You cannot delete the default bank account for a currency. Make another bank account the "
+                      "default using `default_for_currency`, then delete this one.", "id")
+    account.external_accounts.remove(bank.id)
+    del sb.store.bank_accounts[bank.id]
+    return 200, {"id": bank.id, "object": "bank_account", "deleted": True}
+
+

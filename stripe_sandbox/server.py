@@ -1,0 +1,94 @@
+"""Serve a Sandbox over HTTP, plus a small control API under `/_sandbox/`."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from .core import Request, Sandbox
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: SandboxServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (BaseHTTPRequestHandler's name)
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    def _serve(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if parts.path.startswith("/_sandbox/"):
+            return self._control(parts.path, body)
+        response = self.server.sandbox.handle(
+            Request(self.command, parts.path, parts.query, dict(self.headers.items()), body)
+        )
+        if response.drop:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self._send(response.status, response.body, response.headers)
+
+    do_GET = do_POST = do_DELETE = _serve
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _control(self, path: str, body: bytes) -> None:
+        sandbox = self.server.sandbox
+        answer: Any
+        if path == "/_sandbox/health":
+            answer = {"ok": True}
+        elif path == "/_sandbox/requests" and self.command == "GET":
+            answer = {"data": list(sandbox.log)}
+        elif path == "/_sandbox/faults" and self.command == "POST":
+            rule = json.loads(body or b"{}")
+            try:
+                sandbox.faults.add(rule.get("operation", "*"), rule["kind"], int(rule.get("times", 1)),
+                                   float(rule.get("latency_ms", 0)) / 1000)
+            except (KeyError, ValueError) as exc:
+                return self._send(400, json.dumps({"error": str(exc)}).encode(), {"Content-Type": "application/json"})
+            answer = {"ok": True}
+        elif path == "/_sandbox/faults" and self.command == "DELETE":
+            sandbox.faults.clear()
+            answer = {"ok": True}
+        elif path == "/_sandbox/settle" and self.command == "POST":
+            sandbox.settle()
+            answer = {"ok": True}
+        else:
+            return self._send(404, b'{"error": "unknown sandbox control path"}', {"Content-Type": "application/json"})
+        self._send(200, json.dumps(answer, default=str).encode(), {"Content-Type": "application/json"})
+
+
+class SandboxServer(ThreadingHTTPServer):
+    """A threaded HTTP server in front of one Sandbox."""
+
+    daemon_threads = True
+
+    def __init__(self, sandbox: Sandbox, host: str = "127.0.0.1", port: int = 12111, verbose: bool = False) -> None:
+        super().__init__((host, port), _Handler)
+        self.sandbox = sandbox
+        self.verbose = verbose
+
+    @property
+    def url(self) -> str:
+        """Return the base URL the SDK should use."""
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start_background(self) -> threading.Thread:
+        """Serve from a daemon thread (for tests); stop with `shutdown()`."""
+        thread = threading.Thread(target=self.serve_forever, name="stripe-sandbox", daemon=True)
+        thread.start()
+        return thread
