@@ -1,0 +1,25 @@
+"""Onboarding: white-label Stripe Connect API onboarding as a Flask service."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Create the app; `config` overrides the environment (tests pass a mapping here)."""
+    from . import cli, config as settings, db, health, i18n, views, webhooks
+    from .gateway import setup as gateway_setup
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(settings.load(app.instance_path, overrides=config))
+    db.init_app(app)
+    i18n.init_app(app)
+    gateway_setup.init_app(app)
+    views.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(webhooks.bp)
+    cli.init_app(app)
+    return app

@@ -34,7 +34,8 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 def init_app(app: Flask) -> None:
     """Create the engine (no connection yet) and close each request's session."""
     app.extensions["db_engine"] = make_engine(app.config["DATABASE_URL"])
-    app.teardown_appcontext(_close_session)
+    # Per request, not per app context: an app context can outlive many requests (tests, CLI).
+    app.teardown_request(_close_session)
 
 
 def get_engine(app: Flask) -> Engine:

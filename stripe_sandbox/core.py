@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
 
 from . import forms, schema
 from .countries import CountrySpecs, load_country_specs
@@ -176,11 +175,13 @@ class Sandbox:
                 raise StripeError(429, "Request rate limit exceeded. Learn more about rate limits here "
                                   "https://stripe.com/docs/rate-limits.", type="invalid_request_error",
                                   code="rate_limit")
-            params = schema.validate(OPERATION_PARAMS[matched.operation], params)
+            # Uploaded files are parameters too (`file` is required for files.create).
+            validated = schema.validate(OPERATION_PARAMS[matched.operation], {**params, **files})
+            params = {k: v for k, v in validated.items() if k not in files}
         except schema.ParamError as exc:
             return self._error(StripeError(400, exc.message, code=exc.code, param=exc.param), request_id)
         except forms.FormDecodeError as exc:
-            return self._error(invalid(str(exc)), request_id)
+            return self._error(invalid(exc.message, exc.param), request_id)
         except StripeError as exc:
             return self._error(exc, request_id)
         key = request.header("Idempotency-Key") if request.method in ("POST", "DELETE") else None
@@ -208,7 +209,7 @@ class Sandbox:
                               "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
         if token.startswith(("sk_live_", "rk_live_")):
             raise StripeError(401, "The sandbox accepts test keys only (sk_test_...); live keys belong to Stripe.")
-        if not token.startswith(("sk_test_", "rk_test_")):
+        if not token.startswith(("sk_test_", "rk_test_")) or token in ("sk_test_", "rk_test_"):
             raise StripeError(401, f"Invalid API Key provided: {token[:8]}{'*' * max(0, len(token) - 12)}{token[-4:]}")
 
     def _params(self, request: Request) -> tuple[dict[str, Any], dict[str, forms.UploadedFile]]:
@@ -367,8 +368,3 @@ class Sandbox:
         """Stop background delivery."""
         if self.dispatcher:
             self.dispatcher.close()
-
-
-def parse_query(query: str) -> list[tuple[str, str]]:
-    """Split a query string (kept for transports that need the raw pairs)."""
-    return parse_qsl(query, keep_blank_values=True)

@@ -144,6 +144,10 @@ class Evaluator:
     def _collect(self, minimum: list[str], additional: list[str], person_lists: bool = True) -> Lists:
         lists = Lists()
         seen: set[str] = set()
+        # Verification asks for documents wherever it fails, whether or not the Country Spec lists
+        # them (the US spec has no `verification.additional_document`); they are due only then.
+        heads = {path.partition(".")[0] for path in minimum + additional} & {"individual", *ROLES}
+        additional = additional + [f"{head}.{rest}" for head in sorted(heads) for rest in sorted(CONDITIONAL)]
         for level, fields in ((True, minimum), (False, additional)):
             for path in fields:
                 if path in seen:
@@ -188,8 +192,8 @@ class Evaluator:
         if not members:
             if role != "representative" and lookup(self.account.data, f"company.{role}_provided"):
                 return
-            if rest not in CONDITIONAL and not (rest == "id_number" and self._ssn_first(role)):
-                lists.due(f"{role}.{rest}", current)
+            if rest not in CONDITIONAL:  # the full ID number after the last four: eventually, as for a person
+                lists.due(f"{role}.{rest}", current and not (rest == "id_number" and self._ssn_first(role)))
             return
         for person in members:
             self._person_field(lists, person.id, person, rest, current, role, person_lists)
@@ -314,7 +318,7 @@ class Evaluator:
         if active and self.account.enabled_at is None:
             self.account.enabled_at = self.now
         has_payout_account = any(b.status != "errored" for b in self.banks)
-        persons = {pid: _hash(lists) | {"past_due": sorted(lists.currently_due) if reason == "requirements.past_due" else []}
+        persons = {pid: _person_hash(lists, reason == "requirements.past_due")
                    for pid, lists in self.person_lists.items()}
         tos = self.account.data.get("tos_acceptance") or {}
         return Evaluation(
@@ -336,6 +340,13 @@ _VERIFIED_FIELDS = {
     "address.line1", "address.city", "address.postal_code", "address.state",
     "verification.document", "verification.additional_document",
 }
+
+
+def _person_hash(lists: Lists, past_due: bool) -> dict[str, Any]:
+    """Return a person's requirements: the account's shape without `current_deadline` and `disabled_reason`."""
+    body = {k: v for k, v in _hash(lists).items() if k not in ("current_deadline", "disabled_reason")}
+    body["past_due"] = sorted(lists.currently_due) if past_due else []
+    return body
 
 
 def _hash(lists: Lists) -> dict[str, Any]:

@@ -572,7 +572,7 @@ def _validate_object(node: Node, value: Mapping[str, Any], param: str) -> dict[s
     fields = node.fields
     given = {str(k): v for k, v in value.items() if v is not None}
     out: dict[str, Any] = {}
-    keys = list(given.keys() | node.required)
+    keys = sorted(given.keys() | node.required) if node.required else sorted(given)
     for key in keys:
         child_param = f"{param}[{key}]" if param else key
         spec = fields.get(key)
@@ -660,7 +660,8 @@ def _collect_paths(node: Node, prefix: str, depth: int, max_depth: int, out: set
                 out.add(prefix)
             return
         for name, spec in node.fields.items():
-            _collect_paths(spec.node, f"{prefix}.{name}" if prefix else name, depth + 1, max_depth, out)
+            path = f"{prefix}.{name}" if prefix else name
+            _collect_paths(spec.node, path, depth + 1, max_depth, out)
     elif prefix:
         out.add(prefix)
 

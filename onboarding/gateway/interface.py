@@ -115,7 +115,7 @@ class Gateway(Protocol):
     def upload_file(self, purpose: str, filename: str, content: bytes, *, idempotency_key: str) -> StripeObject:
         """Upload a file to Stripe's Files API."""
 
-    def list_country_specs(self) -> Iterator[StripeObject]:
+    def list_country_specs(self, *, page_size: int = 100) -> Iterator[StripeObject]:
         """Yield every Country Spec, page by page."""
 
     def construct_event(self, payload: bytes, signature: str | None) -> StripeObject:

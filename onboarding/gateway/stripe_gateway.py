@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -156,13 +157,15 @@ class StripeGateway:
 
     def upload_file(self, purpose: str, filename: str, content: bytes, *, idempotency_key: str) -> StripeObject:
         """Upload a file to Stripe's Files API."""
-        params: dict[str, Any] = {"purpose": purpose, "file": (filename, content)}
+        upload = io.BytesIO(content)
+        upload.name = filename  # the SDK's multipart encoder takes the part's filename from here
+        params: dict[str, Any] = {"purpose": purpose, "file": upload}
         return self._write(self.client.v1.files.create, params=params, key=idempotency_key)
 
     # -- country specs and webhooks ------------------------------------------------------
-    def list_country_specs(self) -> Iterator[StripeObject]:
+    def list_country_specs(self, *, page_size: int = 100) -> Iterator[StripeObject]:
         """Yield every Country Spec, page by page."""
-        params: dict[str, Any] = {"limit": 100}
+        params: dict[str, Any] = {"limit": page_size}
         while True:
             page = self._call(lambda: self.client.v1.country_specs.list(params=dict(params)))
             yield from (_plain_item(spec) for spec in page.data)

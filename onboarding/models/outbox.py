@@ -16,7 +16,8 @@ class StripeWrite(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     idempotency_key: str = Field(unique=True, index=True, max_length=64)
-    account_id: str | None = Field(default=None, foreign_key="connected_accounts.id", index=True, max_length=32)
+    # No foreign key: the row is committed before the account row it names may exist (see services/outbox.py).
+    account_id: str | None = Field(default=None, index=True, max_length=32)
     operation: str = Field(max_length=64)  # e.g. "accounts.create", "persons.update"
     target: str | None = Field(default=None, max_length=64)  # the Stripe object written to, when known
     status: str = Field(default="pending", max_length=16, index=True)  # pending | succeeded | failed

@@ -7,7 +7,8 @@ for each test's own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import pytest
 import stripe
@@ -20,6 +21,33 @@ API_KEY = "sk_test_sandbox"
 TRANSPORTS = ("in_process", "http")
 
 Connect = Callable[..., stripe.StripeClient]
+
+
+class RecordingHTTPClient(stripe.HTTPClient):
+    """Wrap an SDK HTTP client and keep every raw response body it returns."""
+
+    name = "recording"
+
+    def __init__(self, inner: stripe.HTTPClient, bodies: list[str]) -> None:
+        super().__init__()
+        self.inner = inner
+        self.bodies = bodies
+
+    def request(self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None,
+                *, _usage: list[str] | None = None) -> tuple[Any, int, Mapping[str, str]]:
+        """Forward a request and record the body of its answer."""
+        body, status, response_headers = self.inner.request(method, url, headers, post_data)
+        self.bodies.append(body.decode() if isinstance(body, bytes) else body)
+        return body, status, response_headers
+
+    def request_stream(self, method: str, url: str, headers: Mapping[str, str] | None, post_data: Any = None,
+                       *, _usage: list[str] | None = None) -> tuple[Any, int, Mapping[str, str]]:
+        """Streaming is not used by the APIs under test."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Close the wrapped client."""
+        self.inner.close()
 
 
 @pytest.fixture
@@ -48,18 +76,24 @@ def connect(sandbox_server: SandboxServer) -> Iterator[Connect]:
     """Return a factory of SDK clients bound to a sandbox over a chosen transport."""
     opened: list[stripe.HTTPClient] = []
 
-    def make(sb: Sandbox, transport: str = "in_process", *, api_key: str = API_KEY,
-             max_network_retries: int = 2) -> stripe.StripeClient:
+    def make(sb: Sandbox, transport: str = "in_process", *, api_key: str = API_KEY, max_network_retries: int = 2,
+             record: list[str] | None = None) -> stripe.StripeClient:
+        """Return a client; `record` collects every raw response body."""
+        http_client: stripe.HTTPClient
+        options: dict[str, Any] = {}
         if transport == "in_process":
-            return stripe.StripeClient(api_key, http_client=SandboxHTTPClient(sb),
-                                       max_network_retries=max_network_retries)
-        assert transport == "http", transport
-        sandbox_server.sandbox = sb
-        http_client = stripe.RequestsClient()
+            http_client = SandboxHTTPClient(sb)
+        else:
+            assert transport == "http", transport
+            sandbox_server.sandbox = sb
+            http_client = stripe.RequestsClient()
+            url = sandbox_server.url
+            options["base_addresses"] = {"api": url, "files": url, "connect": url}
+        if record is not None:
+            http_client = RecordingHTTPClient(http_client, record)
         opened.append(http_client)
-        url = sandbox_server.url
         return stripe.StripeClient(api_key, http_client=http_client, max_network_retries=max_network_retries,
-                                   base_addresses={"api": url, "files": url, "connect": url})
+                                   **options)
 
     yield make
     for http_client in opened:

@@ -423,6 +423,15 @@ def test_external_account_object_tag_selects_class() -> None:
     assert err.message == "Received unknown parameter: external_account[exp_month]"
     err = error_of("AccountCreateParams", "external_account[object]=bank_account&external_account[country]=US")
     assert err.message == "Missing required param: external_account[account_number]."
+    # object=card restricts the candidates to the card classes (not the bank account)
+    err = error_of(
+        "AccountCreateParams",
+        "external_account[object]=card&external_account[account_number]=1&external_account[country]=US",
+    )
+    assert err.message == "Received unknown parameter: external_account[account_number]"
+    # an unknown tag falls back to trying every object option in SDK order
+    err = error_of("AccountCreateParams", "external_account[object]=sepa&external_account[country]=DE")
+    assert err.message == "Missing required param: external_account[account_number]."
 
 
 def test_external_account_update_params() -> None:

@@ -1,0 +1,83 @@
+"""The `flask` CLI: thin click wrappers over the operations."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from sqlmodel import Session
+
+from .db import get_engine
+from .gateway import GatewayError
+from .gateway.setup import get_gateway
+from .migrate import upgrade
+from .models.types import utcnow
+from .services.accounts import BUSINESS_TYPES, SERVICE_AGREEMENTS, AccountError, create_account, find_account, refresh_account
+
+accounts = click.Group("accounts", help="Create and inspect connected accounts.")
+database = click.Group("db", help="Manage the database schema.")
+
+
+def _print(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+@database.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations."""
+    upgrade(get_engine(current_app))
+    click.echo("database is up to date")
+
+
+@accounts.command("create")
+@click.option("--country", required=True, help="ISO 3166-1 alpha-2 code, e.g. US")
+@click.option("--business-type", type=click.Choice(BUSINESS_TYPES), default=None)
+@click.option("--email", default=None)
+@click.option("--service-agreement", type=click.Choice(SERVICE_AGREEMENTS), default="full", show_default=True)
+def accounts_create(country: str, business_type: str | None, email: str | None, service_agreement: str) -> None:
+    """Create a connected account for API onboarding and print it as JSON."""
+    engine = get_engine(current_app)
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            account = create_account(session, engine, get_gateway(current_app), country=country,
+                                     business_type=business_type, email=email,
+                                     service_agreement=service_agreement, now=utcnow())
+        except AccountError as exc:
+            _fail(str(exc), 2)
+        except GatewayError as exc:
+            _fail(f"Stripe refused the account: {exc.message} (code={exc.code}, param={exc.param})")
+        session.commit()
+        _print(account.summary())
+
+
+@accounts.command("show")
+@click.argument("ident")
+@click.option("--refresh/--no-refresh", default=False, help="Re-read the account from Stripe first.")
+def accounts_show(ident: str, refresh: bool) -> None:
+    """Print an account's state (by our id or its Stripe id)."""
+    engine = get_engine(current_app)
+    with Session(engine, expire_on_commit=False) as session:
+        account = find_account(session, ident)
+        if account is None:
+            _fail(f"no account {ident!r}", 2)
+        if refresh:
+            try:
+                refresh_account(session, get_gateway(current_app), account, utcnow())
+            except GatewayError as exc:
+                _fail(f"could not read the account from Stripe: {exc.message}")
+            session.commit()
+        _print(account.summary())
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups."""
+    app.cli.add_command(accounts)
+    app.cli.add_command(database)

@@ -1,0 +1,1 @@
+"""Operations: plain functions with explicit arguments (session, gateway, now)."""

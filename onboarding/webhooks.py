@@ -1,0 +1,26 @@
+"""`/webhooks/stripe`: verified Stripe events, each processed once, updating cached account state."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from .db import get_session
+from .gateway import SignatureInvalid
+from .gateway.setup import get_gateway
+from .models.types import utcnow
+from .services.events import record_event
+
+bp = Blueprint("webhooks", __name__)
+
+
+@bp.post("/webhooks/stripe")
+def stripe_webhook() -> ResponseReturnValue:
+    """Verify the signature, record the event and apply it; a bad signature writes nothing."""
+    gateway = get_gateway(current_app)
+    try:
+        event = gateway.construct_event(request.get_data(), request.headers.get("Stripe-Signature"))
+    except SignatureInvalid:
+        return jsonify({"error": "invalid signature"}), 400
+    processed = record_event(get_session(), gateway, event, utcnow())
+    return jsonify({"received": True, "duplicate": not processed})

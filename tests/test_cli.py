@@ -1,0 +1,68 @@
+"""The walking skeleton: `flask accounts create` and `flask accounts show`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlmodel import Session, select
+
+from onboarding.db import get_engine
+from onboarding.models import ConnectedAccount, StripeWrite
+
+
+def _create(runner: FlaskCliRunner, *args: str) -> Any:
+    result = runner.invoke(args=["accounts", "create", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_create_prints_ids_and_currently_due(runner: FlaskCliRunner, app: Flask, sandbox: Any) -> None:
+    data = _create(runner, "--country", "US", "--business-type", "individual", "--email", "a@example.com")
+    assert data["stripe_id"].startswith("acct_") and data["stripe_id"] in sandbox.store.accounts
+    assert data["id"] and data["id"] != data["stripe_id"]
+    assert "individual.ssn_last_4" in data["requirements"]["currently_due"]
+    assert data["requirements"]["disabled_reason"] == "requirements.past_due"
+    with Session(get_engine(app)) as session:
+        account = session.get(ConnectedAccount, data["id"])
+        assert account is not None and account.stripe_id == data["stripe_id"] and account.country == "US"
+        write = session.exec(select(StripeWrite)).one()
+    assert write.status == "succeeded" and write.result_id == data["stripe_id"]
+    assert sandbox.log[-1]["idempotency_key"] == write.idempotency_key
+
+
+def test_show_by_either_id_and_refresh(runner: FlaskCliRunner, sandbox: Any) -> None:
+    created = _create(runner, "--country", "GB", "--business-type", "company")
+    for ident in (created["id"], created["stripe_id"]):
+        shown = runner.invoke(args=["accounts", "show", ident])
+        assert shown.exit_code == 0 and json.loads(shown.output)["id"] == created["id"]
+    sandbox.store.accounts[created["stripe_id"]].data["business_profile"] = {"mcc": "5734"}
+    refreshed = json.loads(runner.invoke(args=["accounts", "show", created["id"], "--refresh"]).output)
+    assert "business_profile.mcc" not in refreshed["requirements"]["currently_due"]
+    assert "business_profile.mcc" in created["requirements"]["currently_due"]
+
+
+def test_unknown_account_and_bad_input_fail_clearly(runner: FlaskCliRunner) -> None:
+    missing = runner.invoke(args=["accounts", "show", "nope"])
+    assert missing.exit_code == 2 and "no account 'nope'" in missing.output
+    bad_country = runner.invoke(args=["accounts", "create", "--country", "USA"])
+    assert bad_country.exit_code == 2 and "two-letter" in bad_country.output
+    unsupported = runner.invoke(args=["accounts", "create", "--country", "ZZ"])
+    assert unsupported.exit_code == 1 and "country_unsupported" in unsupported.output
+
+
+def test_stripe_refusal_leaves_no_local_account(runner: FlaskCliRunner, app: Flask) -> None:
+    result = runner.invoke(args=["accounts", "create", "--country", "DE", "--business-type", "government_entity"])
+    assert result.exit_code == 1
+    with Session(get_engine(app)) as session:
+        assert session.exec(select(ConnectedAccount)).all() == []
+        write = session.exec(select(StripeWrite)).one()
+    assert write.status == "failed" and write.error_message
+
+
+def test_db_upgrade_is_idempotent(runner: FlaskCliRunner) -> None:
+    for _ in range(2):
+        result = runner.invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0 and "up to date" in result.output

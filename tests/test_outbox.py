@@ -1,0 +1,81 @@
+"""Every Stripe write's idempotency key is committed before the call and reused on retry."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlmodel import Session, select
+
+from onboarding.db import get_engine
+from onboarding.gateway import InvalidRequest, Unavailable
+from onboarding.models import StripeWrite
+from onboarding.services import outbox
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+
+
+def _rows(app: Flask) -> list[StripeWrite]:
+    with Session(get_engine(app)) as session:
+        return list(session.exec(select(StripeWrite)).all())
+
+
+def test_key_is_committed_before_the_call(app: Flask) -> None:
+    engine = get_engine(app)
+    seen: list[list[str]] = []
+
+    def call(key: str) -> dict[str, Any]:
+        # A separate connection sees the key: it survives a crash from here on.
+        seen.append([row.idempotency_key for row in _rows(app)])
+        return {"id": "acct_1", "key": key}
+
+    with Session(engine) as session:
+        result = outbox.perform(session, engine, "accounts.create", call, account_id="a1", target=None, now=NOW)
+        session.commit()
+    assert seen == [[result["key"]]]
+    (row,) = _rows(app)
+    assert (row.status, row.attempts, row.result_id, row.account_id) == ("succeeded", 1, "acct_1", "a1")
+
+
+def test_unknown_outcome_stays_pending_and_the_retry_reuses_the_key(app: Flask) -> None:
+    engine = get_engine(app)
+    keys: list[str] = []
+
+    def failing(key: str) -> dict[str, Any]:
+        keys.append(key)
+        raise Unavailable("connection reset")
+
+    with Session(engine) as session, pytest.raises(Unavailable):
+        outbox.perform(session, engine, "accounts.update", failing, account_id="a1", target="acct_1", now=NOW)
+        session.commit()
+    (row,) = _rows(app)
+    assert row.status == "pending"
+    with Session(engine) as session:
+        outbox.perform(session, engine, "accounts.update", lambda key: keys.append(key) or {"id": "acct_1"},
+                       account_id="a1", target="acct_1", now=NOW, key=row.idempotency_key)
+        session.commit()
+    (row,) = _rows(app)
+    assert keys == [row.idempotency_key, row.idempotency_key]
+    assert (row.status, row.attempts) == ("succeeded", 2)
+
+
+def test_refusal_is_recorded_as_failed(app: Flask) -> None:
+    engine = get_engine(app)
+
+    def refused(key: str) -> dict[str, Any]:
+        raise InvalidRequest("Invalid email address: x", code="email_invalid", param="email")
+
+    with Session(engine) as session:
+        with pytest.raises(InvalidRequest):
+            outbox.perform(session, engine, "accounts.update", refused, account_id=None, target="acct_1", now=NOW)
+        session.commit()
+    (row,) = _rows(app)
+    assert (row.status, row.error_code) == ("failed", "email_invalid")
+
+
+def test_keys_are_unique_and_unguessable() -> None:
+    keys = {outbox.new_key("accounts.create") for _ in range(1000)}
+    assert len(keys) == 1000
+    assert all(k.startswith("accounts-create-") and len(k) == len("accounts-create-") + 32 for k in keys)

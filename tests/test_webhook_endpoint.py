@@ -1,0 +1,69 @@
+"""`/webhooks/stripe`: signed sandbox events reach the app and update the cached account."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from onboarding.db import get_engine
+from onboarding.models import ConnectedAccount, WebhookEvent
+from stripe_sandbox.webhooks import sign
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    return app_config | {"SANDBOX_DELIVER_WEBHOOKS": True}
+
+
+def _account(app: Flask, runner_args: list[str]) -> dict[str, Any]:
+    result = app.test_cli_runner().invoke(args=["accounts", "create", *runner_args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_sandbox_events_update_the_cached_account(app: Flask, sandbox: Any) -> None:
+    created = _account(app, ["--country", "US", "--business-type", "individual"])
+    gateway = app.extensions["gateway"]
+    gateway.update_account(created["stripe_id"], {"business_profile": {"mcc": "5734"}}, idempotency_key="k1")
+    sandbox.flush_webhooks()
+    with Session(get_engine(app)) as session:
+        account = session.get(ConnectedAccount, created["id"])
+        events = session.exec(select(WebhookEvent)).all()
+    assert "business_profile.mcc" not in account.requirements["currently_due"]
+    assert {e.type for e in events} >= {"account.updated"}
+    assert all(e.account == created["stripe_id"] for e in events)
+    assert all(d["status"] == 200 for d in sandbox.dispatcher.deliveries)
+
+
+def _post(client: FlaskClient, event: dict[str, Any], secret: str, timestamp: int | None = None) -> Any:
+    payload = json.dumps(event).encode()
+    header = sign(payload, secret, timestamp or int(time.time()))
+    return client.post("/webhooks/stripe", data=payload, headers={"Stripe-Signature": header,
+                                                                  "Content-Type": "application/json"})
+
+
+EVENT = {"id": "evt_test_1", "object": "event", "type": "account.updated", "account": "acct_unknown",
+         "created": 1, "livemode": False, "data": {"object": {"id": "acct_unknown", "object": "account"}}}
+
+
+def test_bad_signature_is_400_and_writes_nothing(app: Flask, client: FlaskClient) -> None:
+    assert _post(client, EVENT, "whsec_wrong").status_code == 400
+    assert _post(client, EVENT, "whsec_test_secret", int(time.time()) - 3600).status_code == 400
+    assert client.post("/webhooks/stripe", data=b"{}").status_code == 400
+    with Session(get_engine(app)) as session:
+        assert session.exec(select(WebhookEvent)).all() == []
+
+
+def test_repeated_delivery_is_processed_once(app: Flask, client: FlaskClient) -> None:
+    first = _post(client, EVENT, "whsec_test_secret")
+    second = _post(client, EVENT, "whsec_test_secret")
+    assert first.status_code == second.status_code == 200
+    assert (first.json["duplicate"], second.json["duplicate"]) == (False, True)
+    with Session(get_engine(app)) as session:
+        assert len(session.exec(select(WebhookEvent)).all()) == 1
