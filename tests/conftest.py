@@ -16,6 +16,7 @@ from onboarding import create_app
 from onboarding.db import get_engine
 from onboarding.migrate import upgrade
 from tests.support.postgres import ENV_URL, create_database, find_pg_bin, running_postgres
+from tests.support.sdk_params import assert_log_uses_sdk_params
 
 _database_numbers = itertools.count()
 
@@ -58,15 +59,16 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+def app(app_config: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[Flask]:
     """Return the app on the in-process sandbox with a migrated database."""
     application = create_app(app_config)
     upgrade(get_engine(application))
     yield application
     sandbox = application.extensions.get("stripe_sandbox")
+    get_engine(application).dispose()
     if sandbox is not None:
         sandbox.close()
-    get_engine(application).dispose()
+        assert_log_uses_sdk_params(sandbox.log, request.node)
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from stripe_sandbox import Sandbox
 from stripe_sandbox.http_client import SandboxHTTPClient
 from stripe_sandbox.server import SandboxServer
 from stripe_sandbox.webhooks import sign
+from tests.support.sdk_params import assert_log_uses_sdk_params
 
 SECRET = "whsec_gateway_test"
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
@@ -35,8 +36,14 @@ PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08
 @pytest.fixture(params=["in_process", "http"])
 def env(request: pytest.FixtureRequest) -> Iterator[tuple[StripeGateway, Sandbox]]:
     """Yield a gateway and the sandbox behind it, for both transports."""
+    for gateway_and_sandbox in _env(request.param):
+        yield gateway_and_sandbox
+        assert_log_uses_sdk_params(gateway_and_sandbox[1].log, request.node)
+
+
+def _env(transport: str) -> Iterator[tuple[StripeGateway, Sandbox]]:
     sandbox = Sandbox()
-    if request.param == "in_process":
+    if transport == "in_process":
         gateway = StripeGateway.build("sk_test_gateway", api_base=None, webhook_secrets=[SECRET],
                                       max_network_retries=2, http_client=SandboxHTTPClient(sandbox), mode="sandbox")
         yield gateway, sandbox
@@ -110,6 +117,7 @@ def test_update_retrieve_and_list_accounts(env: tuple[StripeGateway, Sandbox]) -
     assert [a["id"] for a in rest.data] == [ids[0]] and not rest.has_more
 
 
+@pytest.mark.sends_unknown_params
 def test_invalid_request_keeps_param_as_field_path(env: tuple[StripeGateway, Sandbox]) -> None:
     gateway, _ = env
     account = _account(gateway)
