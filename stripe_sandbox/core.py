@@ -47,6 +47,7 @@ class Request:
     query: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    client_ip: str = "127.0.0.1"
 
     def header(self, name: str) -> str | None:
         """Return a header, case-insensitively."""
@@ -73,6 +74,7 @@ class Context:
     files: dict[str, forms.UploadedFile]
     now: int
     request_id: str
+    client_ip: str = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,8 @@ class Sandbox:
                 response = self._error(StripeError(500, "An unknown error occurred", type="api_error"), request_id)
             else:
                 response = self._execute(request, matched, args, params, files, request_id)
+            if key:
+                response.headers["Idempotency-Key"] = key  # Stripe echoes it (the SDK's `idempotency_key`)
             if key and response.status != 429:
                 self._remember(request, key, params, response)
             if self.auto_settle and request.method != "GET":
@@ -224,7 +228,7 @@ class Sandbox:
                  files: dict[str, forms.UploadedFile], request_id: str) -> Response:
         account_id = args.get("account")
         before = self.snapshot(account_id) if account_id and request.method != "GET" else None
-        ctx = Context(args, params, files, int(self.clock()), request_id)
+        ctx = Context(args, params, files, int(self.clock()), request_id, request.client_ip)
         try:
             status, body = matched.handler(self, ctx)
         except StripeError as exc:

@@ -178,7 +178,6 @@ def render_account(account: Account, evaluation: Evaluation, individual: dict[st
     }
     if data.get("business_type") not in (None, "individual") or data.get("company"):
         company = _fill(COMPANY_TEMPLATE, _without_secrets(data.get("company") or {}, COMPANY_SECRETS))
-        company["verification"]["document"]["details_code"] = None
         body["company"] = company
     if individual is not None:
         body["individual"] = individual

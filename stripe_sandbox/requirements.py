@@ -107,6 +107,7 @@ class Evaluator:
         self.person_lists: dict[str, Lists] = {p.id: Lists() for p in persons}
         self.person_verification: dict[str, dict[str, Any]] = {}
         self.ofac = False
+        self.company_verified = False
 
     # -- the account's data -------------------------------------------------------------
     @property
@@ -225,16 +226,17 @@ class Evaluator:
                 if own is not None:
                     own.errors[rest] = code
 
-        if person and person.pending and rest in _VERIFIED_FIELDS and provided(data, rest):
-            lists.pending_verification.add(f"{prefix}.{rest}")
-            if own is not None:
-                own.pending_verification.add(rest)
-            return
         if outcome and rest in outcome.due:
             due(True, outcome.due[rest])
             for original, alternative in outcome.alternatives:
                 if original == rest:
                     lists.alternatives.append(([f"{prefix}.{rest}"], [f"{prefix}.{alternative}"]))
+            return
+        # While verification runs only the age checks (made on submission) can already fail.
+        if person and person.pending and rest in _VERIFIED_FIELDS and provided(data, rest):
+            lists.pending_verification.add(f"{prefix}.{rest}")
+            if own is not None:
+                own.pending_verification.add(rest)
             return
         if rest in CONDITIONAL:
             return
@@ -270,7 +272,6 @@ class Evaluator:
         return outcome.verified
 
     def _finish(self, lists: Lists) -> dict[str, Any]:
-        self.company_verified = False
         if self.business_type not in (None, "individual"):
             self.company_verified = self._company(lists)
         requirements = _hash(lists)

@@ -30,7 +30,7 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith("/_sandbox/"):
             return self._control(parts.path, body)
         response = self.server.sandbox.handle(
-            Request(self.command, parts.path, parts.query, dict(self.headers.items()), body)
+            Request(self.command, parts.path, parts.query, dict(self.headers.items()), body, self.client_address[0])
         )
         if response.drop:
             self.close_connection = True

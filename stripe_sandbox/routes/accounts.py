@@ -75,7 +75,7 @@ def _check_values(sb: Sandbox, account: Account, params: dict[str, Any]) -> None
 def apply_account(sb: Sandbox, account: Account, params: dict[str, Any], now: int) -> None:
     """Apply create/update parameters to an account (after every check has passed)."""
     if token := params.get("account_token"):
-        params = merge(_use_token(sb, token, "account"), params)
+        params = merge(use_token(sb, token, "account"), params)
     _check_values(sb, account, params)
     update = {k: params[k] for k in ACCOUNT_KEYS if k in params}
     old_tax_id = (account.data.get("company") or {}).get("tax_id")
@@ -108,7 +108,8 @@ def update_person_data(person: Person, data: dict[str, Any]) -> None:
         person.pending = not person_verifies_immediately(person.data)
 
 
-def _use_token(sb: Sandbox, token_id: str, kind: str) -> dict[str, Any]:
+def use_token(sb: Sandbox, token_id: str, kind: str) -> dict[str, Any]:
+    """Return the data behind an account or person token, spending the token."""
     token = sb.store.tokens.get(token_id)
     if token is None or token["type"] != kind:
         raise invalid(f"No such token: '{token_id}'", f"{kind}_token", "resource_missing")

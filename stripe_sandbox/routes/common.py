@@ -42,7 +42,10 @@ def paginate(items: list[dict[str, Any]], params: dict[str, Any], url: str) -> d
     elif before := params.get("ending_before"):
         if before not in ids:
             raise invalid(f"No such object: '{before}'", "ending_before", "resource_missing")
-        items = items[: ids.index(before)][-limit:]
+        items = items[: ids.index(before)]
+        # Paging backwards, `has_more` says whether there are more before this page (the SDK's
+        # `previous_page` and `auto_paging_iter` rely on it).
+        return {"object": "list", "data": items[-limit:], "has_more": len(items) > limit, "url": url}
     return {"object": "list", "data": items[:limit], "has_more": len(items) > limit, "url": url}
 
 

@@ -40,8 +40,12 @@ def create_token(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
     kind = kinds[0]
     data = ctx.params[kind]
     prefix = {"bank_account": "btok", "account": "ct", "person": "cpt"}[kind]
-    token: dict[str, Any] = {"id": new_id(prefix), "object": "token", "client_ip": None, "created": ctx.now,
-                             "livemode": False, "type": kind, "used": False}
+    token: dict[str, Any] = {"id": new_id(prefix), "object": "token", "client_ip": ctx.client_ip,
+                             "created": ctx.now, "livemode": False, "type": kind, "used": False}
+    if kind == "account" and data.get("tos_shown_and_accepted"):
+        # Stripe records the acceptance from the token: when and from where it was created.
+        data = {k: v for k, v in data.items() if k != "tos_shown_and_accepted"}
+        data["tos_acceptance"] = {"date": ctx.now, "ip": ctx.client_ip}
     if kind == "bank_account":
         bank = check_bank(sb, data, str(data.get("country") or "US").upper(), "bank_account")
         token["bank_account"] = render_bank_account(bank) | {"account": None}

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 from ..core import Context, route
 from ..errors import missing
 from ..ids import new_id
-from ..objects import render_person
+from ..objects import merge, render_person
 from ..state import Person
-from .accounts import update_person_data
+from .accounts import update_person_data, use_token
 from .common import check_person_data, get_account, paginate
 
 if TYPE_CHECKING:
@@ -25,6 +25,8 @@ def _person(sb: Sandbox, account_id: str, person_id: str) -> Person:
 
 def _apply(sb: Sandbox, person: Person, params: dict[str, Any]) -> None:
     account = get_account(sb, person.account)
+    if token := params.get("person_token"):
+        params = merge(use_token(sb, token, "person"), params)
     data = {k: v for k, v in params.items() if k not in ("expand", "person_token")}
     check_person_data(sb, data, "", account.country)
     update_person_data(person, data)

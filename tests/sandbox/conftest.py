@@ -7,7 +7,7 @@ for each test's own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -16,11 +16,12 @@ import stripe
 from stripe_sandbox import Sandbox
 from stripe_sandbox.http_client import SandboxHTTPClient
 from stripe_sandbox.server import SandboxServer
+from tests.support.sdk_params import assert_log_uses_sdk_params
+
+from .helpers import Connect, loopback_http_client
 
 API_KEY = "sk_test_sandbox"
 TRANSPORTS = ("in_process", "http")
-
-Connect = Callable[..., stripe.StripeClient]
 
 
 class RecordingHTTPClient(stripe.HTTPClient):
@@ -51,11 +52,12 @@ class RecordingHTTPClient(stripe.HTTPClient):
 
 
 @pytest.fixture
-def sandbox() -> Iterator[Sandbox]:
-    """Return a fresh sandbox with the bundled Country Specs."""
+def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
+    """Return a fresh sandbox with the bundled Country Specs; its log must use SDK-known params only."""
     sb = Sandbox()
     yield sb
     sb.close()
+    assert_log_uses_sdk_params(sb.log, request.node)
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +88,7 @@ def connect(sandbox_server: SandboxServer) -> Iterator[Connect]:
         else:
             assert transport == "http", transport
             sandbox_server.sandbox = sb
-            http_client = stripe.RequestsClient()
+            http_client = loopback_http_client()
             url = sandbox_server.url
             options["base_addresses"] = {"api": url, "files": url, "connect": url}
         if record is not None:

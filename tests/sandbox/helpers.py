@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import struct
+import urllib.request
 import zlib
+from collections.abc import Callable
 from typing import Any
 
+import requests
 import stripe
+
+# The `connect` fixture: (sandbox, transport="in_process", *, api_key, max_network_retries, record) -> client.
+Connect = Callable[..., stripe.StripeClient]
 
 API_ONBOARDING: dict[str, Any] = {
     "requirement_collection": "application",
@@ -20,6 +26,19 @@ US_BANK = {"object": "bank_account", "country": "US", "currency": "usd", "routin
            "account_number": "000123456789", "account_holder_name": "Jenny Rosen",
            "account_holder_type": "individual"}
 BUSINESS_PROFILE = {"mcc": "5734", "url": "https://accessible.stripe.com"}
+
+
+def loopback_http_client() -> stripe.RequestsClient:
+    """Return the SDK's requests-based client, deaf to proxy settings: the sandbox is on 127.0.0.1."""
+    session = requests.Session()
+    session.trust_env = False
+    return stripe.RequestsClient(session=session, timeout=10)
+
+
+def loopback_open(request: str | urllib.request.Request, timeout: float = 5.0) -> Any:
+    """Open a loopback URL with urllib, ignoring proxy settings."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    return opener.open(request, timeout=timeout)
 
 
 def us_person(**overrides: Any) -> dict[str, Any]:

@@ -11,8 +11,7 @@ import stripe
 from stripe_sandbox import Sandbox, load_country_specs
 from stripe_sandbox.countries import CountrySpecError
 
-from .conftest import Connect
-from .helpers import create_account
+from .helpers import Connect, create_account
 
 COUNTRIES = sorted("AU AT BE BR BG CA HR CY CZ DK EE FI FR DE GI GR HK HU IN IE IT JP LV LI LT LU MY MT MX NL NZ NO "
                    "PL PT RO SG SK SI ES SE CH TH AE GB US".split())

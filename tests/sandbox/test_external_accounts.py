@@ -10,8 +10,7 @@ import stripe
 
 from stripe_sandbox import Sandbox
 
-from .conftest import Connect
-from .helpers import US_BANK, complete_us_individual, create_account, error_of
+from .helpers import US_BANK, Connect, complete_us_individual, create_account, error_of
 
 DE_IBAN = "DE89370400440532013000"
 

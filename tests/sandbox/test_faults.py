@@ -17,8 +17,7 @@ import stripe
 from stripe_sandbox import Sandbox
 from stripe_sandbox.server import SandboxServer
 
-from .conftest import Connect
-from .helpers import create_account
+from .helpers import Connect, create_account, loopback_open
 
 CREATE = {"country": "US", "type": "custom", "capabilities": {"transfers": {"requested": True}}}
 
@@ -28,7 +27,7 @@ def control(server: SandboxServer, method: str, path: str, rule: dict[str, Any] 
     data = json.dumps(rule).encode() if rule is not None else None
     request = urllib.request.Request(f"{server.url}{path}", data=data, method=method,
                                      headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (loopback)
+    with loopback_open(request) as response:
         return json.loads(response.read())
 
 

@@ -149,3 +149,12 @@ def test_upload_without_purpose_is_refused(client: stripe.StripeClient) -> None:
         client.v1.files.create(params={"file": io.BytesIO(png())})  # type: ignore[typeddict-item]
     assert excinfo.value.code == "parameter_missing"
     assert excinfo.value.param == "purpose"
+
+
+def test_the_sdk_needs_a_file_object_not_bytes(client: stripe.StripeClient) -> None:
+    # stripe-python 16.1 sends a part as a file only when the value has `read()` (its filename from
+    # `.name`, else "blob"); bytes or a (name, bytes) tuple go out as text fields, and are no upload.
+    with pytest.raises(stripe.InvalidRequestError) as excinfo:
+        client.v1.files.create(params={"purpose": "identity_document", "file": png()})
+    assert excinfo.value.param == "file"
+    assert upload(client, png()).filename == "blob"

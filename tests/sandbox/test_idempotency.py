@@ -7,8 +7,7 @@ import stripe
 
 from stripe_sandbox import Sandbox
 
-from .conftest import Connect
-from .helpers import create_account
+from .helpers import Connect, create_account
 
 CREATE = {"country": "US", "type": "custom", "capabilities": {"transfers": {"requested": True}}}
 
@@ -24,6 +23,7 @@ def test_same_key_same_params_replays(api: stripe.StripeClient, sandbox: Sandbox
 
     assert second.id == first.id
     assert live_accounts(sandbox) == 1
+    assert first.last_response.idempotency_key == second.last_response.idempotency_key == "onboard-1"
     assert "idempotent-replayed" not in first.last_response.headers
     assert second.last_response.headers["idempotent-replayed"] == "true"
     assert second.last_response.headers["original-request"] == first.last_response.request_id

@@ -11,8 +11,7 @@ import stripe
 from stripe_sandbox import CountrySpecs, Sandbox, load_country_specs
 from stripe_sandbox.countries import FutureRequirement
 
-from .conftest import Connect
-from .helpers import US_BANK, complete_us_individual, create_account, us_person
+from .helpers import US_BANK, Connect, complete_us_individual, create_account, us_person
 
 DOB_VERIFIED = {"year": 1901, "month": 1, "day": 1}
 DOB_OTHER = {"year": 1985, "month": 6, "day": 15}
@@ -300,3 +299,28 @@ def test_us_bank_test_number_settles_to_errored(client: stripe.StripeClient) -> 
     assert after.requirements.currently_due == ["external_account"]
     assert errors_of(after) == {"external_account": "invalid_value_other"}
     assert not after.payouts_enabled
+
+
+def test_dob_under_13_is_an_error_even_while_verification_runs(
+        deferred: tuple[Sandbox, stripe.StripeClient]) -> None:
+    sandbox, api = deferred
+    account = create_account(api)
+    account = api.v1.accounts.update(account.id, params={"individual": us_person(
+        dob={"day": 1, "month": 1, "year": 2020})})
+    assert account.requirements.errors[0].code == "invalid_dob_age_under_minimum"
+    assert "individual.dob.day" in account.requirements.currently_due
+    assert "individual.first_name" in account.requirements.pending_verification
+
+
+def test_account_token_records_terms_acceptance(client: stripe.StripeClient, sandbox: Sandbox) -> None:
+    token = client.v1.tokens.create(params={"account": {"business_type": "individual",
+                                                        "tos_shown_and_accepted": True}})
+    assert token.id.startswith("ct_")
+    account = create_account(client, business_type=None)
+    account = client.v1.accounts.update(account.id, params={"account_token": token.id})
+    assert account.business_type == "individual"
+    assert account.tos_acceptance.date == token.created and account.tos_acceptance.ip == "127.0.0.1"
+    assert not {"tos_acceptance.date", "tos_acceptance.ip"} & set(account.requirements.currently_due)
+    with pytest.raises(stripe.InvalidRequestError) as reused:
+        client.v1.accounts.update(account.id, params={"account_token": token.id})
+    assert reused.value.code == "token_already_used"

@@ -7,7 +7,7 @@ import stripe
 
 from stripe_sandbox import Sandbox
 
-from .helpers import BUSINESS_PROFILE, TOS, US_BANK, create_account, error_of, us_person
+from .helpers import BUSINESS_PROFILE, TOS, US_BANK, Connect, create_account, error_of, us_person
 
 US_COMPANY = {
     "name": "Rosen Books LLC", "structure": "multi_member_llc", "phone": "0000000000", "tax_id": "000000000",
@@ -171,7 +171,7 @@ def test_company_tax_id_test_values(client: stripe.StripeClient, tax_id: str, co
     assert "company.tax_id" not in fixed.requirements.currently_due and fixed.requirements.errors == []
 
 
-def test_company_tax_id_is_pending_until_settled(connect) -> None:  # noqa: ANN001 (fixture factory)
+def test_company_tax_id_is_pending_until_settled(connect: Connect) -> None:
     sb = Sandbox(auto_settle=False)
     client = connect(sb)
     account = create_company(client, name="Rosen Books LLC", tax_id="000000000")

@@ -10,8 +10,7 @@ import stripe
 
 from stripe_sandbox import Sandbox
 
-from .conftest import Connect
-from .helpers import BUSINESS_PROFILE, TOS, US_BANK, create_account, us_person
+from .helpers import BUSINESS_PROFILE, TOS, US_BANK, Connect, create_account, loopback_open, us_person
 
 # Distinctive values that pass verification (a 1902 birth date verifies whatever the number).
 ID_NUMBER, SSN_LAST_4 = "987654321", "4321"
@@ -106,11 +105,9 @@ def test_the_request_log_redacts_sensitive_numbers(
 
 def test_the_http_request_log_endpoint_is_redacted(connect: Connect, sandbox_server: Any,
                                                    sandbox: Sandbox) -> None:
-    import urllib.request
-
     client = connect(sandbox, "http")
     create_account(client, individual=us_person(id_number=ID_NUMBER))
-    with urllib.request.urlopen(f"{sandbox_server.url}/_sandbox/requests", timeout=5) as response:  # noqa: S310
+    with loopback_open(f"{sandbox_server.url}/_sandbox/requests") as response:
         text = response.read().decode()
 
     assert json.loads(text)["data"][0]["params"]["individual"]["id_number"] == "[redacted]"

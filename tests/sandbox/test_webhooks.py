@@ -12,8 +12,7 @@ import stripe
 
 from stripe_sandbox import Sandbox
 
-from .conftest import Connect
-from .helpers import US_BANK, complete_us_individual, create_account
+from .helpers import US_BANK, Connect, complete_us_individual, create_account
 
 SECRET = "whsec_test"
 

@@ -1,0 +1,157 @@
+"""`python -m stripe_sandbox` as a real process: SDK traffic in, signed webhooks out, all on 127.0.0.1."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import queue
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import stripe
+
+from stripe_sandbox import load_country_specs
+from stripe_sandbox.__main__ import main
+
+from .helpers import create_account, loopback_http_client, png
+
+SECRET = "whsec_subprocess"
+
+
+def free_port() -> int:
+    """Return a port that is free on the loopback interface right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    server: WebhookReceiver
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.put((body, self.headers["Stripe-Signature"]))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Stay quiet."""
+
+
+class WebhookReceiver(ThreadingHTTPServer):
+    """A tiny webhook endpoint on a loopback port."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Receiver)
+        self.received: queue.Queue[tuple[bytes, str]] = queue.Queue()
+
+    @property
+    def url(self) -> str:
+        """Return the endpoint's URL."""
+        return f"http://127.0.0.1:{self.server_address[1]}/webhooks"
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """Serve a webhook endpoint from a thread."""
+    server = WebhookReceiver()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+def wait_for_line(process: subprocess.Popen[str], needle: str, timeout: float = 15.0) -> str:
+    """Read the process's stdout until a line contains `needle`."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stdout], [], [], deadline - time.monotonic())
+        if not ready:
+            break
+        line = process.stdout.readline()
+        if needle in line:
+            return line
+        if not line and process.poll() is not None:
+            break
+    process.kill()
+    raise AssertionError(f"no {needle!r} line from the sandbox (exit code {process.poll()})")
+
+
+@pytest.fixture
+def specs_file(tmp_path: Path) -> Path:
+    """Write a two-country specs file in the list endpoint's shape."""
+    specs = load_country_specs()
+    data = [specs.get("US"), specs.get("GB")]
+    path = tmp_path / "country_specs.json"
+    path.write_text(json.dumps({"object": "list", "url": "/v1/country_specs", "has_more": False, "data": data}))
+    return path
+
+
+def test_the_sandbox_as_a_process(receiver: WebhookReceiver, specs_file: Path) -> None:
+    port = free_port()
+    env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1", PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stripe_sandbox", "--host", "127.0.0.1", "--port", str(port),
+         "--country-specs", str(specs_file), "--webhook-url", receiver.url, "--webhook-secret", SECRET],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    http_client = loopback_http_client()
+    try:
+        line = wait_for_line(process, "listening")
+        url = f"http://127.0.0.1:{port}"
+        assert url in line and "(2 countries)" in line
+        client = stripe.StripeClient("sk_test_process", http_client=http_client, max_network_retries=0,
+                                     base_addresses={"api": url, "files": url, "connect": url})
+
+        assert [s.id for s in client.v1.country_specs.list(params={"limit": 100}).data] == ["GB", "US"]
+        account = create_account(client)
+        client.v1.accounts.update(account.id, params={"email": "jenny@example.com"})
+        file = client.v1.files.create(params={"purpose": "identity_document", "file": io.BytesIO(png())})
+        assert file.type == "png"
+
+        payload, signature = receiver.received.get(timeout=10)
+        event = client.construct_event(payload, signature, SECRET)
+        assert event.type == "account.updated" and event.account == account.id
+        assert event.data.previous_attributes.email is None
+        assert stripe.Webhook.construct_event(payload, signature, SECRET).id == event.id
+        with pytest.raises(stripe.SignatureVerificationError):
+            stripe.Webhook.construct_event(payload, signature, "whsec_wrong")
+        assert client.v1.events.retrieve(event.id).type == "account.updated"
+    finally:
+        http_client.close()
+        process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(timeout=10)
+        finally:
+            process.kill()
+            _, stderr = process.communicate()
+    assert code == 0, stderr
+
+
+def test_webhook_url_needs_a_secret(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as excinfo:
+        main(["--port", "0", "--webhook-url", "http://127.0.0.1:9/hooks"])
+    assert excinfo.value.code == 2
+    assert "--webhook-secret" in capsys.readouterr().err
+
+
+def test_a_bad_specs_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "specs.json"
+    path.write_text("{}")
+    assert main(["--port", "0", "--country-specs", str(path)]) == 2
+    assert "specs.json" in capsys.readouterr().err
