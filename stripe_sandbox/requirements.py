@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import testvalues
+from .testvalues import lookup
 from .countries import CountrySpecs
 from .state import Account, BankAccount, Person
 
@@ -63,16 +64,6 @@ class Evaluation:
     charges_enabled: bool
     payouts_enabled: bool
     details_submitted: bool
-
-
-def lookup(data: dict[str, Any], dotted: str) -> Any:
-    """Return the value at a dotted path of nested dicts, or None."""
-    value: Any = data
-    for part in dotted.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
 
 
 def provided(data: dict[str, Any], path: str) -> bool:

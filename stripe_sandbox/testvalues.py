@@ -77,7 +77,8 @@ class Outcome:
     details_code: str | None = None
 
 
-def _get(data: dict[str, Any], dotted: str) -> Any:
+def lookup(data: dict[str, Any], dotted: str) -> Any:
+    """Return the value at a dotted path of nested dicts, or None."""
     value: Any = data
     for part in dotted.split("."):
         if not isinstance(value, dict):
@@ -108,7 +109,7 @@ def _age_error(dob: date, today: date) -> str | None:
 
 def document_outcome(data: dict[str, Any], key: str, files: dict[str, str]) -> str | None:
     """Return "success", "failure" or None for the person's `verification.<key>.front`."""
-    front = _get(data, f"verification.{key}.front")
+    front = lookup(data, f"verification.{key}.front")
     if not front:
         return None
     return TEST_FILES.get(front) or files.get(front, "success")
@@ -141,7 +142,7 @@ def verify_person(data: dict[str, Any], country: str, today: date, files: dict[s
     elif not identity_ok:
         outcome.due["verification.document"] = "verification_failed_keyed_identity"
         outcome.details_code = "failed_keyed_identity"
-    address_ok = _get(data, "address.line1") not in ADDRESS_NO_MATCH or (
+    address_ok = lookup(data, "address.line1") not in ADDRESS_NO_MATCH or (
         document_outcome(data, "additional_document", files) == "success"
     )
     if not address_ok:

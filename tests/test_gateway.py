@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 import json
 import time
 from collections.abc import Iterator
@@ -239,3 +240,18 @@ def test_bad_key_is_authentication_failed() -> None:
                                          ("company[address][line1]", "company.address.line1")])
 def test_param_path(param: str | None, path: str | None) -> None:
     assert param_path(param) == path
+
+
+def test_sensitive_numbers_never_reach_our_logs(env: tuple[StripeGateway, Sandbox],
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    gateway, _ = env
+    caplog.set_level(logging.DEBUG)
+    account = _account(gateway)
+    gateway.update_account(account["id"], {"individual": {"id_number": "123456789", "ssn_last_4": "6789"}},
+                           idempotency_key="secret-1")
+    gateway.add_external_account(account["id"], BankAccount("US", "usd", "000987654321", "110000000"),
+                                 idempotency_key="secret-2")
+    logging.getLogger("onboarding").debug("probe")
+    assert "probe" in caplog.text  # capture works at DEBUG level
+    for secret in ("123456789", "000987654321"):
+        assert secret not in caplog.text
