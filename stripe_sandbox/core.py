@@ -284,9 +284,9 @@ class Sandbox:
         return Evaluator(self.specs, account, store.persons_of(account.id), banks, outcomes,
                          int(self.clock())).evaluate()
 
-    def render(self, account: Account) -> dict[str, Any]:
-        """Return the account object with freshly computed requirements."""
-        evaluation = self.evaluate(account)
+    def render(self, account: Account, evaluation: Evaluation | None = None) -> dict[str, Any]:
+        """Return the account object with freshly computed requirements (or the evaluation given)."""
+        evaluation = evaluation or self.evaluate(account)
         individual = self.store.persons.get(account.individual) if account.individual else None
         banks = [self.store.bank_accounts[b] for b in account.external_accounts]
         spec = self.specs.get(account.country) or {}
@@ -299,7 +299,7 @@ class Sandbox:
         if account is None or account.deleted:
             return None
         evaluation = self.evaluate(account)
-        body = self.render(account)
+        body = self.render(account, evaluation)
         return {
             "account": body,
             "persons": {p.id: render_person(p, evaluation) for p in self.store.persons_of(account.id)
