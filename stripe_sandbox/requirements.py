@@ -59,7 +59,6 @@ class Evaluation:
     future_requirements: dict[str, Any]
     persons: dict[str, dict[str, Any]]  # person id -> its own requirements hash
     person_verification: dict[str, dict[str, Any]]
-    company_verified: bool
     capabilities: dict[str, str]
     charges_enabled: bool
     payouts_enabled: bool
@@ -98,7 +97,6 @@ class Evaluator:
         self.person_lists: dict[str, Lists] = {p.id: Lists() for p in persons}
         self.person_verification: dict[str, dict[str, Any]] = {}
         self.ofac = False
-        self.company_verified = False
 
     # -- the account's data -------------------------------------------------------------
     @property
@@ -249,22 +247,21 @@ class Evaluator:
         self.person_verification[person.id] = {"status": status, "details_code": outcome.details_code}
         return outcome
 
-    def _company(self, lists: Lists) -> bool:
+    def _company(self, lists: Lists) -> None:
         company = self.account.data.get("company") or {}
         if self.account.company_pending:
             if company.get("tax_id"):
                 lists.pending_verification.add("company.tax_id")
-            return False
+            return
         outcome = testvalues.verify_company(company, self.files)
         for rest, code in outcome.due.items():
             lists.due(f"company.{rest}", True)
             lists.errors[f"company.{rest}"] = code
             lists.alternatives.append(([f"company.{rest}"], ["company.verification.document"]))
-        return outcome.verified
 
     def _finish(self, lists: Lists) -> dict[str, Any]:
         if self.business_type not in (None, "individual"):
-            self.company_verified = self._company(lists)
+            self._company(lists)
         requirements = _hash(lists)
         currently = requirements["currently_due"]
         enabled_at = self.account.enabled_at
@@ -318,7 +315,6 @@ class Evaluator:
             future_requirements=future_hash,
             persons=persons,
             person_verification=self.person_verification,
-            company_verified=self.company_verified,
             capabilities=capabilities,
             charges_enabled=capabilities.get("card_payments") == "active",
             payouts_enabled=active and has_payout_account,

@@ -109,7 +109,7 @@ def _check_local(country: str, number: str, routing: str | None, param: str) -> 
     if pattern is None:
         raise invalid(f"Bank accounts in {country} are identified by an IBAN.", f"{param}[account_number]",
                       "account_number_invalid")
-    if not re.fullmatch(pattern, number.replace("-", "") if country in ("NZ",) else number):
+    if not re.fullmatch(pattern, number.replace("-", "") if country == "NZ" else number):
         raise invalid(f"Invalid account number for {country}.", f"{param}[account_number]", "account_number_invalid")
 
 
