@@ -10,7 +10,7 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app; `config` overrides the environment (tests pass a mapping here)."""
-    from . import cli, config as settings, db, health, i18n, views, webhooks
+    from . import catalog, catalog_cli, cli, config as settings, db, health, i18n, views, webhooks
     from .gateway import setup as gateway_setup
 
     app = Flask(__name__, instance_relative_config=True)
@@ -18,8 +18,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     gateway_setup.init_app(app)
+    catalog.init_app(app)
     views.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     cli.init_app(app)
+    catalog_cli.init_app(app)
     return app

@@ -10,6 +10,7 @@
 | `STRIPE_MAX_NETWORK_RETRIES` | `2` | SDK retries of connection errors, 409 and 5xx |
 | `PLATFORM_API_KEY` | unset: the platform API is closed | bearer token for the platform's backend |
 | `PLATFORM_NAME` | `Onboarding` | shown on every page |
+| `CATALOG_PATH` | `requirements_catalog/versions` of this checkout | the requirements catalog's versions |
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from requirements_catalog import DEFAULT_ROOT as DEFAULT_CATALOG_ROOT
 
 # Stands in for a key when the SDK talks to a sandbox server and no key was configured.
 SANDBOX_KEY = "sk_test_sandbox"
@@ -51,6 +54,7 @@ def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides:
         "STRIPE_MAX_NETWORK_RETRIES": int(env.get("STRIPE_MAX_NETWORK_RETRIES", "2")),
         "PLATFORM_API_KEY": env.get("PLATFORM_API_KEY"),
         "PLATFORM_NAME": env.get("PLATFORM_NAME", "Onboarding"),
+        "CATALOG_PATH": env.get("CATALOG_PATH", str(DEFAULT_CATALOG_ROOT)),
         "SANDBOX_DELIVER_WEBHOOKS": env.get("SANDBOX_DELIVER_WEBHOOKS", "1") not in ("0", "false", "no"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -1,0 +1,117 @@
+"""`flask catalog ...`: validate, show, diff, start and approve requirements catalog versions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+import click
+from flask import Flask, current_app
+
+from requirements_catalog import CatalogError, StoreError, diff, render_text
+from requirements_catalog.show import describe, render_text as render_show
+from requirements_catalog.validate import validate
+
+from .catalog import get_catalog
+from .gateway.sdk_params import is_param_path
+
+catalog = click.Group("catalog", help="The versioned requirements catalog.")
+FORMAT = click.Choice(["text", "json"])
+
+
+def _today() -> Any:
+    return datetime.now(timezone.utc).date()
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+@catalog.command("validate")
+@click.option("--version", "versions", multiple=True, help="Check only this version (repeatable); default all.")
+def catalog_validate(versions: tuple[str, ...]) -> None:
+    """Check schema, seals, Stripe parameter paths, messages and coverage; exit 1 on any problem."""
+    store = get_catalog(current_app)
+    try:
+        problems = validate(store, is_param_path, list(versions) or None)
+    except StoreError as exc:
+        _fail(str(exc))
+    for problem in problems:
+        click.echo(str(problem))
+    checked = list(versions) or store.ids()
+    if problems:
+        click.echo(f"catalog invalid: {len(problems)} problem(s) in {', '.join(checked)}", err=True)
+        sys.exit(1)
+    click.echo(f"catalog valid: {', '.join(checked)} (current {store.current_id()})")
+
+
+@catalog.command("show")
+@click.option("--version", "version_id", default=None, help="Version id; default the current one.")
+@click.option("--country", default=None, help="Only this country, with every field in full.")
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True)
+def catalog_show(version_id: str | None, country: str | None, fmt: str) -> None:
+    """Print the versions and the fields each country and business type asks."""
+    store = get_catalog(current_app)
+    try:
+        if fmt == "json":
+            click.echo(json.dumps(describe(store, version_id, country), indent=2, ensure_ascii=False))
+        else:
+            click.echo(render_show(store, version_id, country), nl=False)
+    except (StoreError, CatalogError) as exc:
+        _fail(str(exc))
+
+
+@catalog.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--country", default=None, help="Only this country.")
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True)
+def catalog_diff(old: str, new: str, country: str | None, fmt: str) -> None:
+    """Print the fields added, removed and changed from version OLD to version NEW."""
+    store = get_catalog(current_app)
+    try:
+        result = diff(store.version(old), store.version(new), country)
+    except (StoreError, CatalogError) as exc:
+        _fail(str(exc))
+    click.echo(json.dumps(result, indent=2, ensure_ascii=False) if fmt == "json" else render_text(result), nl=fmt == "json")
+
+
+@catalog.command("new-version")
+@click.option("--based-on", default=None, help="Version to copy; default the current one.")
+@click.option("--author", default="", help="Who prepares the draft.")
+def catalog_new_version(based_on: str | None, author: str) -> None:
+    """Copy a version into a new draft to edit; print its id and directory."""
+    store = get_catalog(current_app)
+    try:
+        version_id = store.new_version(_today(), author or "unknown", based_on)
+    except StoreError as exc:
+        _fail(str(exc))
+    click.echo(f"{version_id}\t{store.root / version_id}")
+
+
+@catalog.command("approve")
+@click.argument("version_id")
+@click.option("--by", "reviewed_by", required=True, help="Who signs the version off.")
+@click.option("--make-current/--no-make-current", default=True, show_default=True)
+def catalog_approve(version_id: str, reviewed_by: str, make_current: bool) -> None:
+    """Sign a draft off: validate it, seal its files and make it current."""
+    store = get_catalog(current_app)
+    problems = validate(store, is_param_path, [version_id])
+    problems = [p for p in problems if p.file != "CURRENT"]
+    if problems:
+        for problem in problems:
+            click.echo(str(problem))
+        _fail(f"{version_id} has {len(problems)} problem(s); fix them before approving", 1)
+    try:
+        store.approve(version_id, reviewed_by, _today(), make_current)
+    except (StoreError, CatalogError) as exc:
+        _fail(str(exc))
+    click.echo(f"{version_id} approved by {reviewed_by}" + (" and made current" if make_current else ""))
+
+
+def init_app(app: Flask) -> None:
+    """Register the `catalog` command group."""
+    app.cli.add_command(catalog)

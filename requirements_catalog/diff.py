@@ -1,0 +1,120 @@
+"""Compare two catalog versions: fields added, removed and changed per country and business type.
+
+The result is plain data in a deterministic order (countries by code, business types in Stripe's
+order, fields by path, attributes in `ATTRIBUTES` order), so the CLI's JSON, its text and the
+compliance pages show the same thing. Option lists and bank formats are compared too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .model import BUSINESS_TYPES, CountryCatalog, Field, Version
+
+ATTRIBUTES = ("type", "step", "required", "label", "help", "validation", "condition", "service_agreements")
+
+
+def _summary(field: Field) -> dict[str, Any]:
+    return {"path": field.path, "type": field.type, "step": field.step, "required": field.required,
+            "label": field.label}
+
+
+def _compare_fields(old: tuple[Field, ...], new: tuple[Field, ...]) -> dict[str, list[dict[str, Any]]]:
+    before, after = {f.path: f for f in old}, {f.path: f for f in new}
+    changed = []
+    for path in sorted(before.keys() & after.keys()):
+        a, b = before[path].comparable(), after[path].comparable()
+        changes = [{"attribute": key, "old": a[key], "new": b[key]} for key in ATTRIBUTES if a[key] != b[key]]
+        if changes:
+            changed.append({"path": path, "changes": changes})
+    return {
+        "added": [_summary(after[p]) for p in sorted(after.keys() - before.keys())],
+        "removed": [_summary(before[p]) for p in sorted(before.keys() - after.keys())],
+        "changed": changed,
+    }
+
+
+def _compare_country(old: CountryCatalog | None, new: CountryCatalog | None) -> list[dict[str, Any]]:
+    out = []
+    for business_type in BUSINESS_TYPES:
+        a = old.business_types.get(business_type) if old else None
+        b = new.business_types.get(business_type) if new else None
+        if a is None and b is None:
+            continue
+        entry = _compare_fields(a or (), b or ())
+        status = "added" if a is None else "removed" if b is None else "changed"
+        if status != "changed" or any(entry.values()):
+            out.append({"business_type": business_type, "status": status, **entry})
+    return out
+
+
+def _compare_lists(old: Version, new: Version) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in sorted(old.lists.keys() | new.lists.keys()):
+        a = {o.value: o for o in old.lists.get(name, ())}
+        b = {o.value: o for o in new.lists.get(name, ())}
+        entry = {"added": sorted(b.keys() - a.keys()), "removed": sorted(a.keys() - b.keys()),
+                 "changed": [{"value": v, "old": a[v].label, "new": b[v].label}
+                             for v in sorted(a.keys() & b.keys()) if a[v] != b[v]]}
+        if any(entry.values()):
+            out[name] = entry
+    return out
+
+
+def diff(old: Version, new: Version, country: str | None = None) -> dict[str, Any]:
+    """Return the differences from `old` to `new`, for one country or all."""
+    codes = sorted(old.countries.keys() | new.countries.keys())
+    if country is not None:
+        codes = [c for c in codes if c == country.upper()]
+    countries = []
+    for code in codes:
+        business_types = _compare_country(old.countries.get(code), new.countries.get(code))
+        if business_types:
+            status = ("added" if code not in old.countries else "removed" if code not in new.countries else "changed")
+            countries.append({"country": code, "status": status, "business_types": business_types})
+    summary = {key: sum(len(bt[key]) for c in countries for bt in c["business_types"])
+               for key in ("added", "removed", "changed")}
+    formats_old, formats_new = old.bank_formats, new.bank_formats
+    return {
+        "old": old.id, "new": new.id, "country": country.upper() if country else None, "summary": summary,
+        "countries": countries,
+        "lists": _compare_lists(old, new) if country is None else {},
+        "bank_formats": {} if country is not None else {
+            "added": sorted(formats_new.keys() - formats_old.keys()),
+            "removed": sorted(formats_old.keys() - formats_new.keys()),
+            "changed": sorted(k for k in formats_old.keys() & formats_new.keys() if formats_old[k] != formats_new[k]),
+        },
+    }
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def render_text(result: dict[str, Any]) -> str:
+    """Render a diff for people: one block per country and business type."""
+    s = result["summary"]
+    scope = f" ({result['country']})" if result["country"] else ""
+    lines = [f"Catalog {result['old']} -> {result['new']}{scope}: "
+             f"{s['added']} added, {s['removed']} removed, {s['changed']} changed"]
+    for country in result["countries"]:
+        for bt in country["business_types"]:
+            note = f" [{bt['status']}]" if bt["status"] != "changed" else ""
+            lines.append(f"{country['country']} {bt['business_type']}{note}")
+            lines += [f"  + {f['path']} ({f['type']}, {f['required']}, step {f['step']}): {f['label']}"
+                      for f in bt["added"]]
+            lines += [f"  - {f['path']}" for f in bt["removed"]]
+            for change in bt["changed"]:
+                lines.append(f"  ~ {change['path']}")
+                lines += [f"      {c['attribute']}: {_value(c['old'])} -> {_value(c['new'])}" for c in change["changes"]]
+    for name, entry in result["lists"].items():
+        lines.append(f"lists/{name}: " + ", ".join(
+            [f"+{v}" for v in entry["added"]] + [f"-{v}" for v in entry["removed"]] +
+            [f"~{c['value']} {_value(c['old'])} -> {_value(c['new'])}" for c in entry["changed"]]))
+    formats = result["bank_formats"]
+    for key, mark in (("added", "+"), ("removed", "-"), ("changed", "~")):
+        lines += [f"bank format {mark}{name}" for name in formats.get(key, [])]
+    if len(lines) == 1:
+        lines.append("No differences.")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,442 @@
+"""Load one catalog version from its directory, enforcing the schema, and resolve its fields.
+
+A version directory holds:
+
+- `version.toml`: `id`, `reviewed_on`, `reviewed_by`, `status` (draft | approved), `notes`,
+  `based_on`, `api_version` and, once approved, a `[seal]` of every file's SHA-256;
+- `fields.toml`: the `[[steps]]` in order, shared definitions `[fields."<path>"]` for exact paths
+  and `[person."<sub path>"]` for every person role (`individual.`, `representative.`, `owners.`, ...);
+- `lists/<name>.toml`: named option lists (`[[option]] value, label, group`);
+- `bank_formats.toml`: payout bank account formats (`[formats.<id>]`);
+- `countries/<CC>.toml`: `country`, `default_currency`, country overrides `[fields.*]`/`[person.*]`,
+  and `[business_types.<type>]` with `minimum` and `eventually` path lists and overrides of its own.
+
+A field's definition is merged from the most general to the most specific: shared person, shared
+exact path, country person, country path, business type person, business type path; `validation`
+merges key by key. Every problem is collected before `CatalogError` is raised.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from . import integrity, values
+from .fieldtypes import REGISTRY
+from .model import (
+    BUSINESS_TYPES, BUSINESS_TYPES_ONLY_IN, PERSON_PREFIXES, REQUIRED_LEVELS, SERVICE_AGREEMENTS, STATUSES,
+    CatalogError, CountryCatalog, Field, Option, Step, Version, VersionInfo,
+)
+from .reader import Reader
+
+DEFINITION_KEYS = ("type", "label", "help", "step", "validation", "condition", "service_agreements")
+VERSION_KEYS = ("id", "reviewed_on", "reviewed_by", "status", "notes", "based_on", "api_version", "seal")
+COUNTRY_KEYS = ("country", "default_currency", "fields", "person", "business_types")
+BUSINESS_TYPE_KEYS = ("minimum", "eventually", "fields", "person")
+FORMAT_KEYS = ("description", "parts", "routing_number", "account_number", "needs_holder_name", "holder_name_help",
+               "normalize", "test_values")
+PART_KEYS = ("name", "label", "pattern", "check", "help")
+BANK_CHECKS = ("stdnum:", "schwifty:iban", "schwifty:bic")
+# Where a field goes when its definition names no step.
+DEFAULT_STEPS = (
+    ("external_account", "bank_account"), ("tos_acceptance", "terms"), ("documents.", "documents"),
+    ("company.verification.", "documents"), ("individual.", "individual"), ("representative.", "representative"),
+    ("owners.", "owners"), ("directors.", "directors"), ("executives.", "executives"),
+)
+
+
+def _split(path: str) -> tuple[str | None, str]:
+    head, _, rest = path.partition(".")
+    return (head, rest) if head in PERSON_PREFIXES and rest else (None, path)
+
+
+def default_step(path: str) -> str:
+    """Return the step a field goes to when its definition names none."""
+    return next((step for prefix, step in DEFAULT_STEPS if path == prefix or path.startswith(prefix)), "business")
+
+
+class VersionLoader:
+    """Read and resolve one version directory."""
+
+    def __init__(self, directory: Path, root: Path) -> None:
+        self.dir = directory
+        self.read = Reader(root)
+        self.shared: dict[str, Any] = {}
+        self.order: dict[tuple[str, str], int] = {}
+        self.built: dict[tuple[str, tuple[int, ...]], Field | None] = {}
+        self.leveled: dict[tuple[Any, str], Field] = {}
+        self.fields_file = self.read.name(directory / "fields.toml")
+
+    def load(self) -> Version:
+        """Return the resolved version or raise `CatalogError` with every problem found."""
+        info = self._info()
+        steps = self._steps()
+        lists = self._lists()
+        formats = self._bank_formats()
+        countries = {}
+        for path in sorted((self.dir / "countries").glob("*.toml")):
+            country = self._country(path, steps, lists, formats)
+            if country is not None:
+                countries[country.country] = country
+        if info is not None and info.status == "approved":
+            for place, message in integrity.check(self.dir, info.seal):
+                self.read.problem(self.read.name(self.dir / "version.toml"), place, message, "seal")
+        if self.read.problems:
+            raise CatalogError(self.read.problems)
+        assert info is not None
+        return Version(info, tuple(steps.values()), lists, formats, countries)
+
+    # -- version.toml -----------------------------------------------------------------------
+
+    def _info(self) -> VersionInfo | None:
+        path = self.dir / "version.toml"
+        data = self.read.load(path)
+        if data is None:
+            return None
+        file = self.read.name(path)
+        self.read.unknown_keys(file, "", data, VERSION_KEYS)
+        ok = all([
+            self.read.expect(file, "id", data.get("id"), str, "a string"),
+            self.read.expect(file, "reviewed_on", data.get("reviewed_on"), date, "a date (YYYY-MM-DD)"),
+            self.read.expect(file, "reviewed_by", data.get("reviewed_by"), str, "a non-empty string"),
+            self.read.expect(file, "status", data.get("status"), str, "a string"),
+            self.read.expect(file, "api_version", data.get("api_version"), str, "a string"),
+        ])
+        if ok and data["id"] != self.dir.name:
+            self.read.problem(file, "id", f"is {data['id']!r} but the directory is {self.dir.name!r}", "id")
+        if ok and data["status"] not in STATUSES:
+            self.read.problem(file, "status", f"must be one of {', '.join(STATUSES)}", "status")
+        seal = data.get("seal", {})
+        if ok and data["status"] == "approved" and not seal:
+            self.read.problem(file, "seal", "an approved version needs a seal (run `catalog approve`)", "status")
+        return VersionInfo(
+            id=data.get("id", ""), reviewed_on=data.get("reviewed_on", date.min), reviewed_by=data.get("reviewed_by", ""),
+            status=data.get("status", ""), notes=data.get("notes", ""), based_on=data.get("based_on") or None,
+            api_version=data.get("api_version", ""), seal=seal if isinstance(seal, dict) else {},
+        ) if ok else None
+
+    # -- fields.toml --------------------------------------------------------------------------
+
+    def _steps(self) -> dict[str, Step]:
+        path = self.dir / "fields.toml"
+        data = self.read.load(path) or {}
+        file = self.read.name(path)
+        self.read.unknown_keys(file, "", data, ("steps", "fields", "person"))
+        steps: dict[str, Step] = {}
+        for index, raw in enumerate(data.get("steps", [])):
+            place = f"steps[{index}]"
+            if self.read.expect(file, f"{place}.id", raw.get("id"), str, "a string", "id") and \
+                    self.read.expect(file, f"{place}.label", raw.get("label"), str, "a non-empty string", "label"):
+                steps[raw["id"]] = Step(raw["id"], raw["label"], raw.get("help"))
+        if not steps:
+            self.read.problem(file, "steps", "must list the form's steps ([[steps]] id, label)")
+        for kind in ("fields", "person"):
+            table = data.get(kind, {})
+            self.shared[kind] = table
+            for position, key in enumerate(table):
+                self.order[(kind, key)] = position
+        return steps
+
+    def _lists(self) -> dict[str, tuple[Option, ...]]:
+        lists: dict[str, tuple[Option, ...]] = {}
+        for path in sorted((self.dir / "lists").glob("*.toml")):
+            data = self.read.load(path)
+            if data is None:
+                continue
+            file = self.read.name(path)
+            self.read.unknown_keys(file, "", data, ("option",))
+            options, seen = [], set()
+            for index, raw in enumerate(data.get("option", [])):
+                place = f"option[{index}]"
+                value = raw.get("value")
+                if not (self.read.expect(file, f"{place}.value", value, str, "a string", str(value)) and
+                        self.read.expect(file, f"{place}.label", raw.get("label"), str, "a non-empty string", value)):
+                    continue
+                if value in seen:
+                    self.read.problem(file, f"{place}.value", f"repeats the value {value!r}", value)
+                seen.add(value)
+                options.append(Option(value, raw["label"], raw.get("group")))
+            if not options:
+                self.read.problem(file, "option", "must list at least one option ([[option]] value, label)")
+            lists[path.stem] = tuple(options)
+        return lists
+
+    def _bank_formats(self) -> dict[str, dict[str, Any]]:
+        path = self.dir / "bank_formats.toml"
+        data = self.read.load(path) or {}
+        file = self.read.name(path)
+        formats = data.get("formats", {})
+        for name, spec in formats.items():
+            place = f"formats.{name}"
+            self.read.unknown_keys(file, place, spec, FORMAT_KEYS)
+            parts = spec.get("parts")
+            if not isinstance(parts, list) or not parts:
+                self.read.problem(file, f"{place}.parts", "must list the parts the user types", name)
+                continue
+            for index, part in enumerate(parts):
+                self._bank_part(file, f"{place}.parts[{index}]", part)
+            if any(p for p in self.read.problems if p.file == file):
+                continue
+            for index, test in enumerate(spec.get("test_values", [])):
+                for invalid in values.check_bank_parts(spec, test):
+                    self.read.problem(file, f"{place}.test_values[{index}]", f"does not pass its own format: {invalid}",
+                                      name)
+            names = {part.get("name") for part in parts if isinstance(part, dict)}
+            for key in ("routing_number", "account_number"):
+                template = spec.get(key, "")
+                for used in _placeholders(template):
+                    if used not in names:
+                        self.read.problem(file, f"{place}.{key}", f"uses {{{used}}}, which is not a part", key)
+        return formats
+
+    def _bank_part(self, file: str, place: str, part: Any) -> None:
+        if not isinstance(part, dict):
+            self.read.problem(file, place, "must be a table { name, label, pattern, check, help }")
+            return
+        self.read.unknown_keys(file, place, part, PART_KEYS)
+        for key in ("name", "label", "pattern"):
+            self.read.expect(file, f"{place}.{key}", part.get(key), str, "a non-empty string", part.get("name"))
+        problem = REGISTRY["text"].keys["pattern"](part.get("pattern"))
+        if isinstance(part.get("pattern"), str) and problem:
+            self.read.problem(file, f"{place}.pattern", problem, part.get("name"))
+        check = part.get("check")
+        if check is not None and (not isinstance(check, str) or not check.startswith(BANK_CHECKS)):
+            self.read.problem(file, f"{place}.check", f"must be one of stdnum:<module>, schwifty:iban, schwifty:bic "
+                                                      f"(got {check!r})", part.get("name"))
+        elif isinstance(check, str) and check.startswith("stdnum:") and REGISTRY["id_number"].keys["stdnum"](
+                [check.removeprefix("stdnum:")]):
+            self.read.problem(file, f"{place}.check", f"names {check!r}, which is not a python-stdnum module",
+                              part.get("name"))
+
+    # -- countries/CC.toml ----------------------------------------------------------------------
+
+    def _country(self, path: Path, steps: dict[str, Step], lists: dict[str, tuple[Option, ...]],
+                 formats: dict[str, Any]) -> CountryCatalog | None:
+        data = self.read.load(path)
+        if data is None:
+            return None
+        file = self.read.name(path)
+        self.read.unknown_keys(file, "", data, COUNTRY_KEYS)
+        code = data.get("country")
+        if not self.read.expect(file, "country", code, str, "a country code", "country"):
+            return None
+        if code != path.stem:
+            self.read.problem(file, "country", f"is {code!r} but the file is named {path.name}", "country")
+        self.read.expect(file, "default_currency", data.get("default_currency"), str, "a currency code")
+        resolved: dict[str, tuple[Field, ...]] = {}
+        for business_type, table in data.get("business_types", {}).items():
+            place = f"business_types.{business_type}"
+            if business_type not in BUSINESS_TYPES:
+                self.read.problem(file, place, f"is not a business type; allowed: {', '.join(BUSINESS_TYPES)}",
+                                  business_type)
+                continue
+            if code not in BUSINESS_TYPES_ONLY_IN.get(business_type, {code}):
+                self.read.problem(file, place, f"is not available in {code}", business_type)
+                continue
+            self.read.unknown_keys(file, place, table, BUSINESS_TYPE_KEYS)
+            context = _Context(file, place, data, table, steps, lists, formats)
+            resolved[business_type] = self._business_type(context)
+        if not resolved:
+            self.read.problem(file, "business_types", "must define at least one business type")
+        return CountryCatalog(code, data.get("default_currency", ""), resolved)
+
+    def _business_type(self, ctx: _Context) -> tuple[Field, ...]:
+        fields: list[Field] = []
+        seen: dict[str, str] = {}
+        for level in REQUIRED_LEVELS:
+            paths = ctx.table.get(level, [])
+            if not isinstance(paths, list):
+                self.read.problem(ctx.file, f"{ctx.place}.{level}", "must be a list of field paths", level)
+                continue
+            for index, path in enumerate(paths):
+                place = f"{ctx.place}.{level}[{index}]"
+                if not isinstance(path, str) and not self.read.expect(ctx.file, place, path, str, "a field path"):
+                    continue
+                if path in seen:
+                    self.read.problem(ctx.file, place, f"lists {path!r} again (already in {seen[path]})", path)
+                    continue
+                seen[path] = level
+                field = self._field(ctx, path, level, place)
+                if field is not None:
+                    fields.append(field)
+        if not fields:
+            self.read.problem(ctx.file, ctx.place, "must list fields in `minimum` or `eventually`", ctx.place)
+        step_order = {step: index for index, step in enumerate(ctx.steps)}
+        fields.sort(key=lambda f: (step_order.get(f.step, len(step_order)), f.order, f.path))
+        by_path = {f.path: f for f in fields}
+        for field in fields:
+            if field.condition:
+                self._check_condition(ctx, field, by_path)
+        return tuple(fields)
+
+    def _field(self, ctx: _Context, path: str, level: str, place: str) -> Field | None:
+        role, rest = _split(path)
+        layers = self._layers(ctx, path, role, rest)
+        # Most definitions are shared by many countries and business types: resolve (and report)
+        # each combination of definition layers once.
+        key = (path, tuple(map(id, layers)))
+        if key not in self.built:
+            named = list(zip(self._places(ctx, path, role, rest), layers))
+            present = [where for where, layer in named if layer is not None]
+            file, at = present[-1] if present else (ctx.file, place)
+            self.built[key] = self._resolve(ctx, path, file, at, named, role, rest)
+        field = self.built[key]
+        if field is None or field.required == level:
+            return field
+        if (key, level) not in self.leveled:
+            self.leveled[(key, level)] = replace(field, required=level)
+        return self.leveled[(key, level)]
+
+    def _layers(self, ctx: _Context, path: str, role: str | None, rest: str) -> list[Any]:
+        """Return the definitions of a path from the most general to the most specific (None: absent)."""
+        shared = self.shared
+        if role:
+            return [shared["person"].get(rest), shared["fields"].get(path),
+                    ctx.data.get("person", _EMPTY).get(rest), ctx.data.get("fields", _EMPTY).get(path),
+                    ctx.table.get("person", _EMPTY).get(rest), ctx.table.get("fields", _EMPTY).get(path)]
+        return [shared["fields"].get(path), ctx.data.get("fields", _EMPTY).get(path),
+                ctx.table.get("fields", _EMPTY).get(path)]
+
+    def _places(self, ctx: _Context, path: str, role: str | None, rest: str) -> list[tuple[str, str]]:
+        """Return (file, place) of each layer `_layers` returns, in the same order."""
+        prefix = f"{ctx.place}."
+        if role:
+            return [(self.fields_file, f'person."{rest}"'), (self.fields_file, f'fields."{path}"'),
+                    (ctx.file, f'person."{rest}"'), (ctx.file, f'fields."{path}"'),
+                    (ctx.file, f'{prefix}person."{rest}"'), (ctx.file, f'{prefix}fields."{path}"')]
+        return [(self.fields_file, f'fields."{path}"'), (ctx.file, f'fields."{path}"'),
+                (ctx.file, f'{prefix}fields."{path}"')]
+
+    def _resolve(self, ctx: _Context, path: str, file: str, place: str, named: list[tuple[tuple[str, str], Any]],
+                 role: str | None, rest: str) -> Field | None:
+        merged: dict[str, Any] = {}
+        for (layer_file, where), layer in named:
+            if layer is None:
+                continue
+            if not isinstance(layer, dict):
+                self.read.problem(layer_file, where, "must be a table", path)
+                return None
+            for key, value in layer.items():
+                if key not in DEFINITION_KEYS:
+                    self.read.problem(layer_file, where, f"has unknown key {key!r}; allowed: "
+                                                         f"{', '.join(DEFINITION_KEYS)}", key)
+                elif key == "validation" and isinstance(value, dict):
+                    merged["validation"] = {**merged.get("validation", {}), **value}
+                else:
+                    merged[key] = value
+        if not merged:
+            self.read.problem(file, place, f"names {path!r}, which has no definition in fields.toml or this file",
+                              path)
+            return None
+        return self._build(_Where(file, place, ctx), path, merged, role, rest)
+
+    def _build(self, at: _Where, path: str, spec: dict[str, Any], role: str | None, rest: str) -> Field | None:
+        ctx = at.ctx
+        problems_before = len(self.read.problems)
+        type_name, label = spec.get("type"), spec.get("label")
+        field_type = REGISTRY.get(type_name) if isinstance(type_name, str) else None
+        if field_type is None:
+            self.read.problem(at.file, at.place, f"type {type_name!r} is not in the registry; known: "
+                                               f"{', '.join(REGISTRY)}", path)
+        if not isinstance(label, str) or not label.strip():
+            self.read.problem(at.file, at.place, f"needs a non-empty `label`", path)
+        help_text = spec.get("help")
+        if help_text is not None and (not isinstance(help_text, str) or not help_text.strip()):
+            self.read.problem(at.file, at.place, f"`help` must be a non-empty string", path)
+        step = spec.get("step") or default_step(path)
+        if step not in ctx.steps:
+            self.read.problem(at.file, at.place, f"step {step!r} is not one of the steps in fields.toml "
+                                               f"({', '.join(ctx.steps)})", path)
+        validation = spec.get("validation", {})
+        if not isinstance(validation, dict):
+            self.read.problem(at.file, at.place, f"`validation` must be a table", path)
+            validation = {}
+        elif field_type is not None:
+            for key, problem in field_type.check(validation):
+                self.read.problem(at.file, at.place, f"validation.{key} {problem}", path)
+            self._check_references(at, path, validation)
+        agreements = spec.get("service_agreements", list(SERVICE_AGREEMENTS))
+        if not isinstance(agreements, list) or not agreements or any(a not in SERVICE_AGREEMENTS for a in agreements):
+            self.read.problem(at.file, at.place, f"`service_agreements` must list some of "
+                                               f"{', '.join(SERVICE_AGREEMENTS)}", path)
+        condition = spec.get("condition", {})
+        if not isinstance(condition, dict) or any(not isinstance(v, list) or not v for v in condition.values()):
+            self.read.problem(at.file, at.place, f"`condition` must map field paths to non-empty lists "
+                                               f"of values", path)
+            condition = {}
+        if len(self.read.problems) > problems_before:
+            return None
+        kind, key = ("person", rest) if role and (("fields", path) not in self.order) else ("fields", path)
+        order = self.order.get((kind, key), 10_000)
+        return Field(path=path, type=type_name, step=step, required="minimum", label=label, help=help_text,
+                     validation=validation, condition={k: tuple(v) for k, v in condition.items()},
+                     service_agreements=tuple(agreements), order=order)
+
+    def _check_references(self, at: _Where, path: str, validation: dict[str, Any]) -> None:
+        ctx = at.ctx
+        source = validation.get("source")
+        if isinstance(source, str):
+            if source not in ctx.lists:
+                self.read.problem(at.file, at.place, f"validation.source {source!r} is not a list in lists/ "
+                                                   f"({', '.join(sorted(ctx.lists))})", path)
+            else:
+                known = {option.value for option in ctx.lists[source]}
+                unknown = [c for c in validation.get("choices", []) if c not in known]
+                if unknown:
+                    self.read.problem(at.file, at.place, f"validation.choices {', '.join(map(str, unknown))} "
+                                                       f"are not in lists/{source}.toml", path)
+        bank_formats = [validation.get("format"), *validation.get("alternatives", [])]
+        for bank_format in bank_formats:
+            if isinstance(bank_format, str) and bank_format not in ctx.formats:
+                self.read.problem(at.file, at.place, f"bank format {bank_format!r} is not defined in "
+                                                   f"bank_formats.toml", path)
+
+    def _check_condition(self, ctx: _Context, field: Field, by_path: dict[str, Field]) -> None:
+        for key, values in field.condition.items():
+            role, rest = _split(key)
+            relationship = role is not None and rest.startswith("relationship.")
+            target = by_path.get(key)
+            if target is None and not relationship:
+                self.read.problem(ctx.file, ctx.place, f"{field.path}: condition on {key!r}, which this business "
+                                                       f"type does not ask", field.path)
+            elif target is not None and target.type == "select":
+                known = {o.value for o in ctx.lists.get(target.validation["source"], ())}
+                unknown = [v for v in values if v not in known]
+                if unknown:
+                    self.read.problem(ctx.file, ctx.place, f"{field.path}: condition values "
+                                                           f"{', '.join(map(str, unknown))} are not options of {key}",
+                                      field.path)
+
+
+_EMPTY: dict[str, Any] = {}
+
+
+class _Where(NamedTuple):
+    """Where a definition's problems are reported."""
+
+    file: str
+    place: str
+    ctx: _Context
+
+
+class _Context:
+    """What resolving one business type of one country needs."""
+
+    def __init__(self, file: str, place: str, data: dict[str, Any], table: dict[str, Any], steps: dict[str, Step],
+                 lists: dict[str, tuple[Option, ...]], formats: dict[str, Any]) -> None:
+        self.file, self.place, self.data, self.table = file, place, data, table
+        self.steps, self.lists, self.formats = steps, lists, formats
+
+
+def _placeholders(template: Any) -> list[str]:
+    if not isinstance(template, str):
+        return []
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+
+
+def load_version(directory: Path, root: Path | None = None) -> Version:
+    """Load and resolve one version directory; raise `CatalogError` naming every problem."""
+    return VersionLoader(directory, root or directory.parent.parent).load()

@@ -1,0 +1,155 @@
+"""What a loaded catalog version is: metadata, steps, option lists, bank formats and resolved fields."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+# The 45 countries that can hold a Stripe connected account (Stripe docs, 2026).
+COUNTRIES = tuple(sorted(
+    "AU AT BE BR BG CA HR CY CZ DK EE FI FR DE GI GR HK HU IN IE IT JP LV LI LT LU MY MT MX NL NZ NO PL PT RO "
+    "SG SK SI ES SE CH TH AE GB US".split()))
+BUSINESS_TYPES = ("individual", "company", "non_profit", "government_entity")
+# government_entity exists only for US accounts.
+BUSINESS_TYPES_ONLY_IN = {"government_entity": frozenset({"US"})}
+SERVICE_AGREEMENTS = ("full", "recipient")
+REQUIRED_LEVELS = ("minimum", "eventually")
+# Field paths starting with these name a person; the rest of the path is a Person parameter.
+PERSON_PREFIXES = ("individual", "representative", "owners", "directors", "executives")
+STATUSES = ("draft", "approved")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with catalog data: the file, the place in it, and what is wrong."""
+
+    file: str
+    place: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.place}: {self.message}" if self.place else f"{where}: {self.message}"
+
+
+class CatalogError(Exception):
+    """Raised when catalog data is broken; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Step:
+    """A page of the onboarding form."""
+
+    id: str
+    label: str
+    help: str | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """One value of a named option list (an MCC, a company structure, ...)."""
+
+    value: str
+    label: str
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class Field:
+    """A question asked of one country and business type, fully resolved."""
+
+    path: str  # the Stripe parameter path (`individual.address`), which is also the form input name
+    type: str
+    step: str
+    required: str  # "minimum" (needed to enable the account) or "eventually"
+    label: str
+    help: str | None
+    validation: Mapping[str, Any]
+    condition: Mapping[str, tuple[Any, ...]]  # ask only when each path has one of these values
+    service_agreements: tuple[str, ...]
+    order: int
+
+    @property
+    def person_role(self) -> str | None:
+        """Return the person prefix (`representative`, `owners`, ...) or None for account fields."""
+        head = self.path.split(".", 1)[0]
+        return head if head in PERSON_PREFIXES else None
+
+    def covers(self, requirement: str) -> bool:
+        """Return whether a Stripe requirement path (`individual.address.city`) is answered by this field."""
+        return requirement == self.path or requirement.startswith(self.path + ".")
+
+    def comparable(self) -> dict[str, Any]:
+        """Return the attributes a diff compares."""
+        return {
+            "type": self.type, "step": self.step, "required": self.required, "label": self.label,
+            "help": self.help, "validation": dict(self.validation),
+            "condition": {k: list(v) for k, v in self.condition.items()},
+            "service_agreements": list(self.service_agreements),
+        }
+
+
+@dataclass(frozen=True)
+class CountryCatalog:
+    """One country's questions, per business type."""
+
+    country: str
+    default_currency: str
+    business_types: Mapping[str, tuple[Field, ...]]
+
+    def fields(self, business_type: str, service_agreement: str | None = None) -> tuple[Field, ...]:
+        """Return the fields for a business type in step order, optionally for one service agreement."""
+        found = self.business_types.get(business_type, ())
+        if service_agreement is None:
+            return found
+        return tuple(f for f in found if service_agreement in f.service_agreements)
+
+    def field_for(self, business_type: str, requirement: str) -> Field | None:
+        """Return the field answering a Stripe requirement path, matching the longest path."""
+        matches = [f for f in self.business_types.get(business_type, ()) if f.covers(requirement)]
+        return max(matches, key=lambda f: len(f.path), default=None)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """A version's metadata (`version.toml`)."""
+
+    id: str
+    reviewed_on: date
+    reviewed_by: str
+    status: str
+    notes: str
+    based_on: str | None
+    api_version: str
+    seal: Mapping[str, str] = field(default_factory=dict)  # relative file -> sha256, once approved
+
+
+@dataclass(frozen=True)
+class Version:
+    """A whole catalog version, loaded and resolved."""
+
+    info: VersionInfo
+    steps: tuple[Step, ...]
+    lists: Mapping[str, tuple[Option, ...]]
+    bank_formats: Mapping[str, Mapping[str, Any]]
+    countries: Mapping[str, CountryCatalog]
+
+    @property
+    def id(self) -> str:
+        """Return the version id (its review date)."""
+        return self.info.id
+
+    def country(self, code: str) -> CountryCatalog | None:
+        """Return a country's catalog, or None when the country is not covered."""
+        return self.countries.get(code.upper())
+
+    def options(self, name: str) -> tuple[Option, ...]:
+        """Return a named option list."""
+        return self.lists[name]

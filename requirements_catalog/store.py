@@ -1,0 +1,140 @@
+"""The catalog's versions on disk: listing, the current pointer, new drafts and approval.
+
+Each version is a directory named by its id, the date its review began (`2026-11-28`, then
+`2026-11-28.2` for a second one that day). `CURRENT` names the version the forms use; only an
+approved version can be current. Approval records a seal of every file; approved versions are
+never edited again (loading one whose files changed fails).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import threading
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from . import integrity
+from .loader import load_version
+from .model import Version, VersionInfo
+
+DEFAULT_ROOT = Path(__file__).resolve().parent / "versions"
+POINTER = "CURRENT"
+VERSION_ID = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\.(\d+))?$")
+
+
+class StoreError(Exception):
+    """Raised when a catalog operation cannot be done (unknown version, not a draft, ...)."""
+
+
+def _sort_key(version_id: str) -> tuple[str, int]:
+    match = VERSION_ID.match(version_id)
+    return (match.group(1), int(match.group(2) or 1)) if match else (version_id, 0)
+
+
+class Catalog:
+    """All versions under a root directory; resolved versions are loaded once and kept."""
+
+    def __init__(self, root: Path | str = DEFAULT_ROOT) -> None:
+        self.root = Path(root)
+        self._loaded: dict[str, Version] = {}
+        self._lock = threading.Lock()
+
+    def ids(self) -> list[str]:
+        """Return every version id, oldest first."""
+        found = [p.name for p in self.root.iterdir() if (p / "version.toml").is_file()] if self.root.is_dir() else []
+        return sorted(found, key=_sort_key)
+
+    def current_id(self) -> str:
+        """Return the id the `CURRENT` pointer names."""
+        pointer = self.root / POINTER
+        if not pointer.is_file():
+            raise StoreError(f"{pointer}: missing; it names the current version")
+        return pointer.read_text(encoding="utf-8").strip()
+
+    def info(self, version_id: str) -> VersionInfo:
+        """Return a version's metadata without resolving its fields."""
+        path = self._directory(version_id) / "version.toml"
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return VersionInfo(id=data.get("id", version_id), reviewed_on=data.get("reviewed_on"),
+                           reviewed_by=data.get("reviewed_by", ""), status=data.get("status", ""),
+                           notes=data.get("notes", ""), based_on=data.get("based_on") or None,
+                           api_version=data.get("api_version", ""), seal=data.get("seal", {}))
+
+    def version(self, version_id: str | None = None) -> Version:
+        """Return a resolved version (the current one by default), loading it on first use."""
+        version_id = version_id or self.current_id()
+        with self._lock:
+            if version_id not in self._loaded:
+                self._loaded[version_id] = load_version(self._directory(version_id), self.root)
+            return self._loaded[version_id]
+
+    def reload(self, version_id: str) -> Version:
+        """Load a version from its files again, replacing the kept one."""
+        version = load_version(self._directory(version_id), self.root)
+        with self._lock:
+            self._loaded[version_id] = version
+        return version
+
+    def _directory(self, version_id: str) -> Path:
+        directory = self.root / version_id
+        if not VERSION_ID.match(version_id) or not (directory / "version.toml").is_file():
+            known = ", ".join(self.ids()) or "none"
+            raise StoreError(f"no catalog version {version_id!r} (known: {known})")
+        return directory
+
+    def new_version(self, today: date, author: str, based_on: str | None = None) -> str:
+        """Copy a version (the current one by default) into a new draft; return the draft's id."""
+        source = self._directory(based_on or self.current_id())
+        version_id, suffix = today.isoformat(), 1
+        while (self.root / version_id).exists():
+            suffix += 1
+            version_id = f"{today.isoformat()}.{suffix}"
+        target = self.root / version_id
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        metadata = tomllib.loads((source / "version.toml").read_text(encoding="utf-8"))
+        metadata.update(id=version_id, reviewed_on=today, reviewed_by=author, status="draft",
+                        based_on=source.name, notes=f"Draft based on {source.name}; say here what changed and why.")
+        metadata.pop("seal", None)
+        write_metadata(target, metadata)
+        return version_id
+
+    def approve(self, version_id: str, reviewed_by: str, today: date, make_current: bool = True) -> Version:
+        """Sign a draft off: check it, seal its files and (by default) make it current."""
+        directory = self._directory(version_id)
+        metadata = tomllib.loads((directory / "version.toml").read_text(encoding="utf-8"))
+        if metadata.get("status") != "draft":
+            raise StoreError(f"{version_id} is {metadata.get('status')!r}, not a draft; approved versions never change")
+        load_version(directory, self.root)  # refuse to approve broken data
+        metadata.update(status="approved", reviewed_by=reviewed_by, reviewed_on=today)
+        metadata.pop("seal", None)
+        write_metadata(directory, metadata)
+        metadata["seal"] = integrity.digests(directory)
+        write_metadata(directory, metadata)
+        if make_current:
+            (self.root / POINTER).write_text(version_id + "\n", encoding="utf-8")
+        with self._lock:
+            self._loaded.pop(version_id, None)
+        return self.version(version_id)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    # JSON string escapes are valid TOML basic-string escapes.
+    return json.dumps(value, ensure_ascii=False)
+
+
+def write_metadata(directory: Path, metadata: dict[str, Any]) -> None:
+    """Write `version.toml` with a stable key order (the seal last)."""
+    order = ("id", "reviewed_on", "reviewed_by", "status", "based_on", "api_version", "notes")
+    lines = [f"{key} = {_toml_value(metadata[key])}" for key in order if metadata.get(key) not in (None, "")]
+    lines += [f"{key} = {_toml_value(value)}" for key, value in metadata.items()
+              if key not in order and key != "seal" and value not in (None, "")]
+    if metadata.get("seal"):
+        lines += ["", "# SHA-256 of every file at approval; any change makes `catalog validate` fail.", "[seal]"]
+        lines += [f"{json.dumps(name)} = {json.dumps(digest)}" for name, digest in metadata["seal"].items()]
+    (directory / "version.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -1,0 +1,141 @@
+"""`catalog validate`: the schema, Stripe parameter paths, extractable messages and coverage.
+
+The loader already enforces the schema and the seals of approved versions. On top of that:
+
+- every field path (and every part a block fills, every condition path) is a parameter of the API
+  version the stripe SDK pins, judged by a checker the caller passes in (the gateway's walker over
+  the SDK's own parameter types: this package does not import `stripe`);
+- every label and help text is found by the Babel extractor and is shown literally (no `%` format);
+- every one of the 45 countries has its file and every business type available there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from babel.messages.catalog import PYTHON_FORMAT
+
+from . import extract
+from .model import BUSINESS_TYPES, BUSINESS_TYPES_ONLY_IN, COUNTRIES, CatalogError, Field, Problem, Version
+from .store import Catalog, StoreError
+
+# (operation, dotted path) -> whether the SDK knows it, e.g. ("accounts.update", "individual.dob.day").
+ParamChecker = Callable[[str, str], bool]
+BANK_PARAMETERS = ("country", "currency", "routing_number", "account_number", "account_holder_name")
+
+
+def validate(catalog: Catalog, is_param_path: ParamChecker, version_ids: list[str] | None = None) -> list[Problem]:
+    """Return every problem of the given versions (all by default) and of the current pointer."""
+    problems: list[Problem] = []
+    try:
+        current = catalog.current_id()
+        if catalog.info(current).status != "approved":
+            problems.append(Problem("CURRENT", "", f"names {current}, which is not approved"))
+    except (StoreError, OSError) as exc:
+        problems.append(Problem("CURRENT", "", str(exc)))
+    for version_id in version_ids or catalog.ids():
+        try:
+            version = catalog.reload(version_id)
+        except CatalogError as exc:
+            problems += exc.problems
+            continue
+        problems += coverage(version)
+        problems += parameter_paths(version, is_param_path)
+        problems += messages(version, catalog.root / version_id)
+    return problems
+
+
+def coverage(version: Version) -> list[Problem]:
+    """Return a problem for each country or business type the version does not cover."""
+    problems = []
+    for code in COUNTRIES:
+        file = f"{version.id}/countries/{code}.toml"
+        country = version.country(code)
+        if country is None:
+            problems.append(Problem(file, "", f"is missing: every one of the {len(COUNTRIES)} countries needs a file"))
+            continue
+        for business_type in BUSINESS_TYPES:
+            available = code in BUSINESS_TYPES_ONLY_IN.get(business_type, {code})
+            if available and business_type not in country.business_types:
+                problems.append(Problem(file, f"business_types.{business_type}", "is missing"))
+    return problems
+
+
+def _parameters(field: Field) -> Iterator[tuple[str, str]]:
+    """Yield (operation, path) for the field, each part it fills and each path it is conditional on."""
+    role = field.person_role
+    prefix = f"{role}." if role and role != "individual" else ""
+    operation = "persons.create" if prefix else "accounts.update"
+    base = field.path.removeprefix(prefix)
+    parts = list(field.validation.get("parts", ())) + list(field.validation.get("sides", ()))
+    if field.type == "date":
+        parts = ["day", "month", "year"]
+    yield operation, base
+    for part in parts:
+        yield operation, f"{base}.{part}"
+    if field.type == "bank_account":
+        for name in BANK_PARAMETERS:
+            yield "external_accounts.create", f"external_account.{name}"
+    for path in field.condition:
+        condition_prefix = path.split(".", 1)[0] + "."
+        if condition_prefix.rstrip(".") in ("representative", "owners", "directors", "executives"):
+            yield "persons.create", path.removeprefix(condition_prefix)
+        else:
+            yield "accounts.update", path
+
+
+def parameter_paths(version: Version, is_param_path: ParamChecker) -> list[Problem]:
+    """Return a problem for every path the SDK's parameter types do not know (once per country and path)."""
+    problems, seen = [], set()
+    for code, country in version.countries.items():
+        for business_type, fields in country.business_types.items():
+            for field in fields:
+                for operation, path in _parameters(field):
+                    if (code, field.path, path) in seen or is_param_path(operation, path):
+                        continue
+                    seen.add((code, field.path, path))
+                    problems.append(Problem(
+                        f"{version.id}/countries/{code}.toml", f"business_types.{business_type}",
+                        f"{field.path}: {path!r} is not a parameter of {operation} in Stripe API "
+                        f"{version.info.api_version or 'pinned by the SDK'}"))
+    return problems
+
+
+def _needed_messages(version: Version) -> Iterator[tuple[str, str]]:
+    for step in version.steps:
+        yield f"step {step.id}", step.label
+        if step.help:
+            yield f"step {step.id}", step.help
+    for code, country in version.countries.items():
+        for fields in country.business_types.values():
+            for field in fields:
+                yield f"{code} {field.path}", field.label
+                if field.help:
+                    yield f"{code} {field.path}", field.help
+    for name, options in version.lists.items():
+        for option in options:
+            yield f"lists/{name} {option.value}", option.label
+    for name, spec in version.bank_formats.items():
+        for part in spec["parts"]:
+            yield f"bank format {name} {part['name']}", part["label"]
+
+
+def messages(version: Version, directory: Path) -> list[Problem]:
+    """Return a problem for each label or help text the extractor misses or that looks like a format."""
+    extracted: set[str] = set()
+    for path in sorted(directory.rglob("*.toml")):
+        with path.open("rb") as handle:
+            extracted.update(message for _, _, message, _ in extract.extract_catalog(handle, {}, [], {}))
+    problems, seen = [], set()
+    for where, message in _needed_messages(version):
+        if message in seen:
+            continue
+        seen.add(message)
+        if message not in extracted:
+            problems.append(Problem(version.id, where, f"message {message!r} is not extracted by the catalog extractor"))
+        elif PYTHON_FORMAT.search(message) or re.search(r"\{\w*\}", message):
+            problems.append(Problem(version.id, where, f"message {message!r} looks like a format string; labels and "
+                                                       "help are shown as written"))
+    return problems
