@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from requirements_catalog import CatalogError, StoreError, diff, render_text
 from requirements_catalog.show import describe, render_text as render_show
@@ -17,7 +18,7 @@ from requirements_catalog.validate import validate
 from .catalog import get_catalog
 from .gateway.sdk_params import is_param_path
 
-catalog = click.Group("catalog", help="The versioned requirements catalog.")
+catalog = AppGroup("catalog", help="The versioned requirements catalog.")
 FORMAT = click.Choice(["text", "json"])
 
 

@@ -104,11 +104,12 @@ class FieldType:
     required_keys: tuple[str, ...] = ()
     parts: tuple[str, ...] = ()  # sub-parameters the block fills below its path (dob -> day, month, year)
 
-    def check(self, validation: dict[str, Any]) -> list[tuple[str, str]]:
-        """Return (key, problem) pairs for a validation table."""
+    def check(self, validation: dict[str, Any], complete: bool = True) -> list[tuple[str, str]]:
+        """Return (key, problem) pairs for a validation table (`complete`: required keys must be there)."""
         problems = [(key, f"is not a validation key of type {self.name!r}; allowed: "
                           f"{', '.join(self.keys) or 'none'}") for key in validation if key not in self.keys]
-        problems += [(key, "is required for this type") for key in self.required_keys if key not in validation]
+        problems += [(key, "is required for this type") for key in self.required_keys
+                     if complete and key not in validation]
         for key, value in validation.items():
             checker = self.keys.get(key)
             if checker is not None and (problem := checker(value)) is not None:

@@ -68,6 +68,7 @@ class VersionLoader:
         self.order: dict[tuple[str, str], int] = {}
         self.built: dict[tuple[str, tuple[int, ...]], Field | None] = {}
         self.leveled: dict[tuple[Any, str], Field] = {}
+        self.parsed: list[dict[str, Any]] = []
         self.fields_file = self.read.name(directory / "fields.toml")
 
     def load(self) -> Version:
@@ -76,14 +77,16 @@ class VersionLoader:
         steps = self._steps()
         lists = self._lists()
         formats = self._bank_formats()
+        self._check_shared(steps, lists, formats)
         countries = {}
         for path in sorted((self.dir / "countries").glob("*.toml")):
             country = self._country(path, steps, lists, formats)
             if country is not None:
                 countries[country.country] = country
-        if info is not None and info.status == "approved":
+        if info is not None and info.status == "approved" and info.seal:
             for place, message in integrity.check(self.dir, info.seal):
-                self.read.problem(self.read.name(self.dir / "version.toml"), place, message, "seal")
+                needle = place.removeprefix("seal.") if place != "seal" else "seal"  # the file's line in the seal
+                self.read.problem(self.read.name(self.dir / "version.toml"), place, message, needle)
         if self.read.problems:
             raise CatalogError(self.read.problems)
         assert info is not None
@@ -211,6 +214,23 @@ class VersionLoader:
             self.read.problem(file, f"{place}.check", f"names {check!r}, which is not a python-stdnum module",
                               part.get("name"))
 
+    def _check_shared(self, steps: dict[str, Step], lists: dict[str, tuple[Option, ...]], formats: dict[str, Any]
+                      ) -> None:
+        """Check every shared definition on its own, whether or not a country asks it yet."""
+        ctx = _Context(self.fields_file, "", {}, {}, steps, lists, formats)
+        for kind, prefix in (("fields", ""), ("person", "individual.")):
+            for key, spec in self.shared[kind].items():
+                at = _Where(self.fields_file, f'{kind}."{key}"', key, ctx, complete=False)
+                if not isinstance(spec, dict):
+                    self.read.problem(at.file, at.place, "must be a table", key)
+                    continue
+                unknown = [k for k in spec if k not in DEFINITION_KEYS]
+                for name in unknown:
+                    self.read.problem(at.file, at.place, f"has unknown key {name!r}; allowed: "
+                                                         f"{', '.join(DEFINITION_KEYS)}", name)
+                known = {k: v for k, v in spec.items() if k not in unknown}
+                self._build(at, prefix + key, known, "individual" if prefix else None, key)
+
     # -- countries/CC.toml ----------------------------------------------------------------------
 
     def _country(self, path: Path, steps: dict[str, Step], lists: dict[str, tuple[Option, ...]],
@@ -218,6 +238,9 @@ class VersionLoader:
         data = self.read.load(path)
         if data is None:
             return None
+        # `_field` caches by the identity of definition tables: keep every parsed file alive for the
+        # whole load so that no id is reused by another country's tables.
+        self.parsed.append(data)
         file = self.read.name(path)
         self.read.unknown_keys(file, "", data, COUNTRY_KEYS)
         code = data.get("country")
@@ -331,43 +354,44 @@ class VersionLoader:
             self.read.problem(file, place, f"names {path!r}, which has no definition in fields.toml or this file",
                               path)
             return None
-        return self._build(_Where(file, place, ctx), path, merged, role, rest)
+        needle = place.rsplit('"', 2)[-2] if place.endswith('"') else path
+        return self._build(_Where(file, place, needle, ctx), path, merged, role, rest)
 
     def _build(self, at: _Where, path: str, spec: dict[str, Any], role: str | None, rest: str) -> Field | None:
         ctx = at.ctx
-        problems_before = len(self.read.problems)
+        problems_before = self.read.reported
         type_name, label = spec.get("type"), spec.get("label")
         field_type = REGISTRY.get(type_name) if isinstance(type_name, str) else None
         if field_type is None:
             self.read.problem(at.file, at.place, f"type {type_name!r} is not in the registry; known: "
-                                               f"{', '.join(REGISTRY)}", path)
+                                               f"{', '.join(REGISTRY)}", at.needle)
         if not isinstance(label, str) or not label.strip():
-            self.read.problem(at.file, at.place, f"needs a non-empty `label`", path)
+            self.read.problem(at.file, at.place, "needs a non-empty `label`", at.needle)
         help_text = spec.get("help")
         if help_text is not None and (not isinstance(help_text, str) or not help_text.strip()):
-            self.read.problem(at.file, at.place, f"`help` must be a non-empty string", path)
+            self.read.problem(at.file, at.place, "`help` must be a non-empty string", at.needle)
         step = spec.get("step") or default_step(path)
         if step not in ctx.steps:
             self.read.problem(at.file, at.place, f"step {step!r} is not one of the steps in fields.toml "
-                                               f"({', '.join(ctx.steps)})", path)
+                                               f"({', '.join(ctx.steps)})", at.needle)
         validation = spec.get("validation", {})
         if not isinstance(validation, dict):
-            self.read.problem(at.file, at.place, f"`validation` must be a table", path)
+            self.read.problem(at.file, at.place, "`validation` must be a table", at.needle)
             validation = {}
         elif field_type is not None:
-            for key, problem in field_type.check(validation):
-                self.read.problem(at.file, at.place, f"validation.{key} {problem}", path)
+            for key, problem in field_type.check(validation, at.complete):
+                self.read.problem(at.file, at.place, f"validation.{key} {problem}", at.needle)
             self._check_references(at, path, validation)
         agreements = spec.get("service_agreements", list(SERVICE_AGREEMENTS))
         if not isinstance(agreements, list) or not agreements or any(a not in SERVICE_AGREEMENTS for a in agreements):
             self.read.problem(at.file, at.place, f"`service_agreements` must list some of "
-                                               f"{', '.join(SERVICE_AGREEMENTS)}", path)
+                                               f"{', '.join(SERVICE_AGREEMENTS)}", at.needle)
         condition = spec.get("condition", {})
         if not isinstance(condition, dict) or any(not isinstance(v, list) or not v for v in condition.values()):
             self.read.problem(at.file, at.place, f"`condition` must map field paths to non-empty lists "
-                                               f"of values", path)
+                                               f"of values", at.needle)
             condition = {}
-        if len(self.read.problems) > problems_before:
+        if self.read.reported > problems_before:
             return None
         kind, key = ("person", rest) if role and (("fields", path) not in self.order) else ("fields", path)
         order = self.order.get((kind, key), 10_000)
@@ -381,18 +405,18 @@ class VersionLoader:
         if isinstance(source, str):
             if source not in ctx.lists:
                 self.read.problem(at.file, at.place, f"validation.source {source!r} is not a list in lists/ "
-                                                   f"({', '.join(sorted(ctx.lists))})", path)
+                                                   f"({', '.join(sorted(ctx.lists))})", at.needle)
             else:
                 known = {option.value for option in ctx.lists[source]}
                 unknown = [c for c in validation.get("choices", []) if c not in known]
                 if unknown:
                     self.read.problem(at.file, at.place, f"validation.choices {', '.join(map(str, unknown))} "
-                                                       f"are not in lists/{source}.toml", path)
+                                                       f"are not in lists/{source}.toml", at.needle)
         bank_formats = [validation.get("format"), *validation.get("alternatives", [])]
         for bank_format in bank_formats:
             if isinstance(bank_format, str) and bank_format not in ctx.formats:
                 self.read.problem(at.file, at.place, f"bank format {bank_format!r} is not defined in "
-                                                   f"bank_formats.toml", path)
+                                                   f"bank_formats.toml", at.needle)
 
     def _check_condition(self, ctx: _Context, field: Field, by_path: dict[str, Field]) -> None:
         for key, values in field.condition.items():
@@ -415,11 +439,13 @@ _EMPTY: dict[str, Any] = {}
 
 
 class _Where(NamedTuple):
-    """Where a definition's problems are reported."""
+    """Where a definition's problems are reported, and the key that locates its line."""
 
     file: str
     place: str
+    needle: str
     ctx: _Context
+    complete: bool = True  # False for a shared definition on its own: countries may add required keys
 
 
 class _Context:

@@ -19,6 +19,7 @@ class Reader:
     def __init__(self, root: Path) -> None:
         self.root = root  # names are shown relative to the catalog root
         self.problems: list[Problem] = []
+        self.reported = 0  # every call of `problem`, repeats included: callers compare counts
         self._texts: dict[str, str] = {}
 
     def name(self, path: Path) -> str:
@@ -46,8 +47,11 @@ class Reader:
             return None
 
     def problem(self, file: str, place: str, message: str, needle: str | None = None) -> None:
-        """Record a problem; `needle` (a key or value as written) locates its line."""
-        self.problems.append(Problem(file, place, message, self._line(file, needle)))
+        """Record a problem (once); `needle` (a key or value as written) locates its line."""
+        self.reported += 1
+        problem = Problem(file, place, message, self._line(file, needle))
+        if problem not in self.problems:
+            self.problems.append(problem)
 
     def _line(self, file: str, needle: str | None) -> int | None:
         text = self._texts.get(file)
@@ -58,7 +62,7 @@ class Reader:
             if quoted in line:
                 return number
         for number, line in enumerate(text.splitlines(), start=1):
-            if re.match(rf"\s*{re.escape(needle)}\s*=", line):
+            if re.match(rf"\s*(\[{re.escape(needle)}[\].]|{re.escape(needle)}\s*=)", line):
                 return number
         return None
 

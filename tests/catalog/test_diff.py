@@ -1,0 +1,124 @@
+"""Diffs between crafted versions: exact, deterministic output for added, removed and changed fields."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from requirements_catalog import diff, render_text
+from tests.catalog.conftest import VERSION, MiniCatalog
+
+NEW = "2030-02-01"
+
+
+@pytest.fixture
+def versions(mini: MiniCatalog):
+    """The crafted version and a draft made from it with one change of every kind."""
+    from datetime import date
+
+    catalog = mini.catalog()
+    catalog.new_version(date(2030, 2, 1), "Test")
+    new = mini.root / NEW
+    fields = new / "fields.toml"
+    text = fields.read_text()
+    text = text.replace('label = "Date of birth"\nvalidation = { min_age = 13 }',
+                        'label = "Birth date"\nstep = "business"\nvalidation = { min_age = 18 }\n'
+                        'condition = { "business_profile.mcc" = ["5734"] }')
+    text = text.replace('label = "Business website"', 'label = "Business website"\nstep = "individual"')
+    fields.write_text(text)
+    de = new / "countries" / "DE.toml"
+    de.write_text(de.read_text()
+                  .replace('  "individual.dob",\n', '  "business_profile.url",\n')
+                  .replace('eventually = ["individual.address"]', 'eventually = ["individual.dob"]'))
+    (new / "countries" / "AT.toml").write_text(
+        'country = "AT"\ndefault_currency = "eur"\n\n[fields."external_account"]\n'
+        'validation = { format = "iban", currencies = ["eur"] }\n\n'
+        '[business_types.individual]\nminimum = ["individual.first_name", "external_account"]\n')
+    mcc = new / "lists" / "mcc.toml"
+    mcc.write_text(mcc.read_text().replace("Eating places, restaurants", "Restaurants")
+                   + '\n[[option]]\nvalue = "5999"\nlabel = "Miscellaneous retail"\n')
+    return catalog.version(VERSION), catalog.version(NEW)
+
+
+EXPECTED = {
+    "old": VERSION, "new": NEW, "country": None,
+    "summary": {"added": 3, "removed": 1, "changed": 1},
+    "countries": [
+        {"country": "AT", "status": "added", "business_types": [
+            {"business_type": "individual", "status": "added", "added": [
+                {"path": "external_account", "type": "bank_account", "step": "bank_account", "required": "minimum",
+                 "label": "Bank account for payouts"},
+                {"path": "individual.first_name", "type": "name", "step": "individual", "required": "minimum",
+                 "label": "First name"}],
+             "removed": [], "changed": []}]},
+        {"country": "DE", "status": "changed", "business_types": [
+            {"business_type": "individual", "status": "changed",
+             "added": [{"path": "business_profile.url", "type": "url", "step": "individual", "required": "minimum",
+                        "label": "Business website"}],
+             "removed": [{"path": "individual.address", "type": "address", "step": "individual",
+                          "required": "eventually", "label": "Home address"}],
+             "changed": [{"path": "individual.dob", "changes": [
+                 {"attribute": "step", "old": "individual", "new": "business"},
+                 {"attribute": "required", "old": "minimum", "new": "eventually"},
+                 {"attribute": "label", "old": "Date of birth", "new": "Birth date"},
+                 {"attribute": "validation", "old": {"min_age": 13}, "new": {"min_age": 18}},
+                 {"attribute": "condition", "old": {}, "new": {"business_profile.mcc": ["5734"]}}]}]}]},
+    ],
+    "lists": {"mcc": {"added": ["5999"], "removed": [],
+                      "changed": [{"value": "5812", "old": "Eating places, restaurants", "new": "Restaurants"}]}},
+    "bank_formats": {"added": [], "removed": [], "changed": []},
+}
+
+EXPECTED_TEXT = """\
+Catalog 2030-01-01 -> 2030-02-01: 3 added, 1 removed, 1 changed
+AT individual [added]
+  + external_account (bank_account, minimum, step bank_account): Bank account for payouts
+  + individual.first_name (name, minimum, step individual): First name
+DE individual
+  + business_profile.url (url, minimum, step individual): Business website
+  - individual.address
+  ~ individual.dob
+      step: "individual" -> "business"
+      required: "minimum" -> "eventually"
+      label: "Date of birth" -> "Birth date"
+      validation: {"min_age": 13} -> {"min_age": 18}
+      condition: {} -> {"business_profile.mcc": ["5734"]}
+lists/mcc: +5999, ~5812 "Eating places, restaurants" -> "Restaurants"
+"""
+
+
+def test_diff_lists_added_removed_and_changed_fields(versions) -> None:
+    assert diff(*versions) == EXPECTED
+
+
+def test_diff_text(versions) -> None:
+    assert render_text(diff(*versions)) == EXPECTED_TEXT
+
+
+def test_diff_of_one_country(versions) -> None:
+    result = diff(*versions, country="de")
+    assert [c["country"] for c in result["countries"]] == ["DE"]
+    assert result["summary"] == {"added": 1, "removed": 1, "changed": 1}
+    assert result["lists"] == {} and result["bank_formats"] == {}
+
+
+def test_diff_in_reverse_swaps_added_and_removed(versions) -> None:
+    old, new = versions
+    back = diff(new, old)
+    assert back["summary"] == {"added": 1, "removed": 3, "changed": 1}
+    assert back["countries"][0] == {"country": "AT", "status": "removed", "business_types": [
+        {"business_type": "individual", "status": "removed", "added": [], "changed": [],
+         "removed": EXPECTED["countries"][0]["business_types"][0]["added"]}]}
+
+
+def test_a_version_has_no_differences_with_itself(versions) -> None:
+    old, _ = versions
+    result = diff(old, old)
+    assert result["countries"] == [] and result["summary"] == {"added": 0, "removed": 0, "changed": 0}
+    assert render_text(result).endswith("No differences.\n")
+
+
+def test_diff_is_deterministic_json(versions) -> None:
+    first = json.dumps(diff(*versions))
+    assert all(json.dumps(diff(*versions)) == first for _ in range(3))
