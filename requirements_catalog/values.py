@@ -193,7 +193,7 @@ def _number(field: Field, value: Any, ctx: Context) -> list[Invalid]:
     if "pattern" in rules:
         checks.append(lambda v: re.fullmatch(rules["pattern"], v) is not None)
     if checks and not any(ok(number) for ok in checks):
-        return [Invalid(N_("Check the number: it is not a valid %(label)s."), params={"label": field.label})]
+        return [Invalid(N_("Check the number: it is not valid."))]
     return []
 
 
