@@ -12,6 +12,7 @@ import importlib.util
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 # A checker returns what is wrong with a value, or None.
@@ -68,8 +69,15 @@ def _subset_of(*allowed: str) -> Checker:
 
 
 @functools.cache
+def _stdnum_root() -> Path | None:
+    spec = importlib.util.find_spec("stdnum")  # finds the package without importing it
+    return Path(spec.submodule_search_locations[0]) if spec and spec.submodule_search_locations else None
+
+
 def _module_exists(name: str) -> bool:
-    return importlib.util.find_spec(name) is not None
+    # A file check instead of find_spec("stdnum.us.ssn"), which would import the packages on the way.
+    root = _stdnum_root()
+    return root is not None and (root.joinpath(*name.split(".")).with_suffix(".py")).is_file()
 
 
 def _stdnum(value: Any) -> str | None:
@@ -77,7 +85,7 @@ def _stdnum(value: Any) -> str | None:
         return problem
     for name in value:
         # Countries whose code is a Python keyword live in `stdnum.in_`, `stdnum.is_`.
-        if not re.fullmatch(r"[a-z]{2}_?\.[a-z0-9_]+", name) or not _module_exists(f"stdnum.{name}"):
+        if not re.fullmatch(r"[a-z]{2}_?\.[a-z0-9_]+", name) or not _module_exists(name):
             return f"names {name!r}, which is not a python-stdnum module (e.g. 'us.ssn')"
     return None
 

@@ -24,7 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import integrity, values
+from . import integrity
 from .fieldtypes import REGISTRY
 from .model import (
     BUSINESS_TYPES, BUSINESS_TYPES_ONLY_IN, PERSON_PREFIXES, REQUIRED_LEVELS, SERVICE_AGREEMENTS, STATUSES,
@@ -67,7 +67,7 @@ class VersionLoader:
         self.shared: dict[str, Any] = {}
         self.order: dict[tuple[str, str], int] = {}
         self.built: dict[tuple[str, tuple[int, ...]], Field | None] = {}
-        self.leveled: dict[tuple[Any, str], Field] = {}
+        self.leveled: dict[tuple[Any, ...], Field] = {}
         self.parsed: list[dict[str, Any]] = []
         self.fields_file = self.read.name(directory / "fields.toml")
 
@@ -181,12 +181,6 @@ class VersionLoader:
                 continue
             for index, part in enumerate(parts):
                 self._bank_part(file, f"{place}.parts[{index}]", part)
-            if any(p for p in self.read.problems if p.file == file):
-                continue
-            for index, test in enumerate(spec.get("test_values", [])):
-                for invalid in values.check_bank_parts(spec, test):
-                    self.read.problem(file, f"{place}.test_values[{index}]", f"does not pass its own format: {invalid}",
-                                      name)
             names = {part.get("name") for part in parts if isinstance(part, dict)}
             for key in ("routing_number", "account_number"):
                 template = spec.get(key, "")
@@ -275,14 +269,15 @@ class VersionLoader:
                 self.read.problem(ctx.file, f"{ctx.place}.{level}", "must be a list of field paths", level)
                 continue
             for index, path in enumerate(paths):
-                place = f"{ctx.place}.{level}[{index}]"
-                if not isinstance(path, str) and not self.read.expect(ctx.file, place, path, str, "a field path"):
-                    continue
-                if path in seen:
-                    self.read.problem(ctx.file, place, f"lists {path!r} again (already in {seen[path]})", path)
+                if path.__class__ is not str or path in seen:
+                    place = f"{ctx.place}.{level}[{index}]"
+                    if path.__class__ is not str:
+                        self.read.expect(ctx.file, place, path, str, "a field path")
+                    else:
+                        self.read.problem(ctx.file, place, f"lists {path!r} again (already in {seen[path]})", path)
                     continue
                 seen[path] = level
-                field = self._field(ctx, path, level, place)
+                field = self._field(ctx, path, level, index)
                 if field is not None:
                     fields.append(field)
         if not fields:
@@ -295,33 +290,36 @@ class VersionLoader:
                 self._check_condition(ctx, field, by_path)
         return tuple(fields)
 
-    def _field(self, ctx: _Context, path: str, level: str, place: str) -> Field | None:
+    def _field(self, ctx: _Context, path: str, level: str, index: int) -> Field | None:
         role, rest = _split(path)
+        # Business types of a country mostly share definitions: look there first (the hot path).
+        own = (ctx.bt_person.get(rest) if role else None, ctx.bt_fields.get(path))
+        quick = (ctx.file, path, level) if own == (None, None) else None
+        if quick is not None and quick in self.leveled:
+            return self.leveled[quick]
         layers = self._layers(ctx, path, role, rest)
-        # Most definitions are shared by many countries and business types: resolve (and report)
-        # each combination of definition layers once.
+        # Many countries share definitions too: resolve (and report) each combination of layers once.
         key = (path, tuple(map(id, layers)))
         if key not in self.built:
             named = list(zip(self._places(ctx, path, role, rest), layers))
             present = [where for where, layer in named if layer is not None]
-            file, at = present[-1] if present else (ctx.file, place)
+            file, at = present[-1] if present else (ctx.file, f"{ctx.place}.{level}[{index}]")
             self.built[key] = self._resolve(ctx, path, file, at, named, role, rest)
         field = self.built[key]
-        if field is None or field.required == level:
-            return field
-        if (key, level) not in self.leveled:
-            self.leveled[(key, level)] = replace(field, required=level)
-        return self.leveled[(key, level)]
+        if field is not None and field.required != level:
+            field = self.leveled.get((key, level)) or replace(field, required=level)
+            self.leveled[(key, level)] = field
+        if quick is not None and field is not None:
+            self.leveled[quick] = field
+        return field
 
     def _layers(self, ctx: _Context, path: str, role: str | None, rest: str) -> list[Any]:
         """Return the definitions of a path from the most general to the most specific (None: absent)."""
         shared = self.shared
         if role:
-            return [shared["person"].get(rest), shared["fields"].get(path),
-                    ctx.data.get("person", _EMPTY).get(rest), ctx.data.get("fields", _EMPTY).get(path),
-                    ctx.table.get("person", _EMPTY).get(rest), ctx.table.get("fields", _EMPTY).get(path)]
-        return [shared["fields"].get(path), ctx.data.get("fields", _EMPTY).get(path),
-                ctx.table.get("fields", _EMPTY).get(path)]
+            return [shared["person"].get(rest), shared["fields"].get(path), ctx.country_person.get(rest),
+                    ctx.country_fields.get(path), ctx.bt_person.get(rest), ctx.bt_fields.get(path)]
+        return [shared["fields"].get(path), ctx.country_fields.get(path), ctx.bt_fields.get(path)]
 
     def _places(self, ctx: _Context, path: str, role: str | None, rest: str) -> list[tuple[str, str]]:
         """Return (file, place) of each layer `_layers` returns, in the same order."""
@@ -455,6 +453,8 @@ class _Context:
                  lists: dict[str, tuple[Option, ...]], formats: dict[str, Any]) -> None:
         self.file, self.place, self.data, self.table = file, place, data, table
         self.steps, self.lists, self.formats = steps, lists, formats
+        self.country_person, self.country_fields = data.get("person", _EMPTY), data.get("fields", _EMPTY)
+        self.bt_person, self.bt_fields = table.get("person", _EMPTY), table.get("fields", _EMPTY)
 
 
 def _placeholders(template: Any) -> list[str]:

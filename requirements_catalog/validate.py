@@ -17,7 +17,7 @@ from pathlib import Path
 
 from babel.messages.catalog import PYTHON_FORMAT
 
-from . import extract
+from . import extract, values
 from .model import BUSINESS_TYPES, BUSINESS_TYPES_ONLY_IN, COUNTRIES, CatalogError, Field, Problem, Version
 from .store import Catalog, StoreError
 
@@ -44,6 +44,18 @@ def validate(catalog: Catalog, is_param_path: ParamChecker, version_ids: list[st
         problems += coverage(version)
         problems += parameter_paths(version, is_param_path)
         problems += messages(version, catalog.root / version_id)
+        problems += bank_test_values(version)
+    return problems
+
+
+def bank_test_values(version: Version) -> list[Problem]:
+    """Return a problem for each bank format test value that its own format refuses."""
+    problems = []
+    for name, spec in version.bank_formats.items():
+        for index, test in enumerate(spec.get("test_values", [])):
+            for invalid in values.check_bank_parts(spec, test):
+                problems.append(Problem(f"{version.id}/bank_formats.toml", f"formats.{name}.test_values[{index}]",
+                                        f"does not pass its own format: {invalid}"))
     return problems
 
 

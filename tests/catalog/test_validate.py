@@ -73,6 +73,12 @@ def test_messages_are_shown_as_written(mini: MiniCatalog, label: str) -> None:
         "shown as written"]
 
 
+def test_bank_test_values_must_pass_their_own_format(mini: MiniCatalog) -> None:
+    mini.edit("bank_formats.toml", "DE89370400440532013000", "DE89370400440532013001")
+    assert _beyond_coverage(mini) == [
+        f"{VERSION}/bank_formats.toml: formats.iban.test_values[0]: does not pass its own format: iban: Check the IBAN."]
+
+
 def test_current_must_name_a_version(mini: MiniCatalog) -> None:
     (mini.root / "CURRENT").write_text("2031-05-05\n")
     assert _problems(mini)[0] == "CURRENT: no catalog version '2031-05-05' (known: 2030-01-01)"

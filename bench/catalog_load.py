@@ -1,0 +1,40 @@
+"""Print how long the requirements catalog takes to load: imports, first load, and warm loads.
+
+Run: `.venv/bin/python bench/catalog_load.py [ROUNDS]`. The target is under 100 ms for a load
+(the app loads the current version once per process, on first use).
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+
+
+def _cold() -> float:
+    code = ("import time; from requirements_catalog import Catalog; t = time.perf_counter(); Catalog().version(); "
+            "print((time.perf_counter() - t) * 1000)")
+    return float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
+
+
+def main(rounds: int = 20) -> None:
+    started = time.perf_counter()
+    from requirements_catalog import Catalog
+    imported = (time.perf_counter() - started) * 1000
+    version = Catalog().version()
+    fields = sum(len(f) for c in version.countries.values() for f in c.business_types.values())
+    warm = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        Catalog().version()
+        warm.append((time.perf_counter() - started) * 1000)
+    cold = [_cold() for _ in range(5)]
+    print(f"catalog {version.id}: {len(version.countries)} countries, {fields} resolved fields")
+    print(f"import of requirements_catalog (with its libraries): {imported:.1f} ms")
+    print(f"first load in a fresh process: median {statistics.median(cold):.1f} ms, max {max(cold):.1f} ms (5 runs)")
+    print(f"load, warm interpreter: median {statistics.median(warm):.1f} ms, max {max(warm):.1f} ms ({rounds} runs)")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20)
