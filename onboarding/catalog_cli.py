@@ -57,6 +57,8 @@ def catalog_show(version_id: str | None, country: str | None, fmt: str) -> None:
     """Print the versions and the fields each country and business type asks."""
     store = get_catalog(current_app)
     try:
+        if country and store.version(version_id).country(country) is None:
+            _fail(f"the catalog has no country {country!r}")
         if fmt == "json":
             click.echo(json.dumps(describe(store, version_id, country), indent=2, ensure_ascii=False))
         else:
@@ -74,10 +76,16 @@ def catalog_diff(old: str, new: str, country: str | None, fmt: str) -> None:
     """Print the fields added, removed and changed from version OLD to version NEW."""
     store = get_catalog(current_app)
     try:
-        result = diff(store.version(old), store.version(new), country)
+        before, after = store.version(old), store.version(new)
     except (StoreError, CatalogError) as exc:
         _fail(str(exc))
-    click.echo(json.dumps(result, indent=2, ensure_ascii=False) if fmt == "json" else render_text(result), nl=fmt == "json")
+    if country and before.country(country) is None and after.country(country) is None:
+        _fail(f"neither {old} nor {new} has a country {country!r}")
+    result = diff(before, after, country)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(result), nl=False)
 
 
 @catalog.command("new-version")

@@ -67,7 +67,7 @@ def diff(old: Version, new: Version, country: str | None = None) -> dict[str, An
     codes = sorted(old.countries.keys() | new.countries.keys())
     if country is not None:
         codes = [c for c in codes if c == country.upper()]
-    countries = []
+    countries: list[dict[str, Any]] = []
     for code in codes:
         business_types = _compare_country(old.countries.get(code), new.countries.get(code))
         if business_types:
@@ -107,7 +107,8 @@ def render_text(result: dict[str, Any]) -> str:
             lines += [f"  - {f['path']}" for f in bt["removed"]]
             for change in bt["changed"]:
                 lines.append(f"  ~ {change['path']}")
-                lines += [f"      {c['attribute']}: {_value(c['old'])} -> {_value(c['new'])}" for c in change["changes"]]
+                lines += [f"      {c['attribute']}: {_value(c['old'])} -> {_value(c['new'])}"
+                          for c in change["changes"]]
     for name, entry in result["lists"].items():
         lines.append(f"lists/{name}: " + ", ".join(
             [f"+{v}" for v in entry["added"]] + [f"-{v}" for v in entry["removed"]] +

@@ -43,7 +43,8 @@ def _strings(value: Any) -> str | None:
     return None
 
 
-def _pattern(value: Any) -> str | None:
+def check_pattern(value: Any) -> str | None:
+    """Return what is wrong with a regular expression, or None."""
     if (problem := _string(value)) is not None:
         return problem
     try:
@@ -80,7 +81,8 @@ def _module_exists(name: str) -> bool:
     return root is not None and (root.joinpath(*name.split(".")).with_suffix(".py")).is_file()
 
 
-def _stdnum(value: Any) -> str | None:
+def check_stdnum(value: Any) -> str | None:
+    """Return what is wrong with a list of python-stdnum module names, or None."""
     if (problem := _strings(value)) is not None:
         return problem
     for name in value:
@@ -97,7 +99,7 @@ def _currencies(value: Any) -> str | None:
     return f"has values that are not ISO 4217 codes in lower case: {', '.join(bad)}" if bad else None
 
 
-ID_KEYS: dict[str, Checker] = {"stdnum": _stdnum, "pattern": _pattern, "test_values": _strings}
+ID_KEYS: dict[str, Checker] = {"stdnum": check_stdnum, "pattern": check_pattern, "test_values": _strings}
 ADDRESS_PARTS = ("line1", "line2", "city", "town", "state", "postal_code")
 DOCUMENT_PURPOSES = ("identity_document", "additional_verification", "account_requirement")
 
@@ -126,7 +128,7 @@ class FieldType:
 
 
 REGISTRY: dict[str, FieldType] = {t.name: t for t in (
-    FieldType("text", "free text", {"min_length": _integer, "max_length": _integer, "pattern": _pattern}),
+    FieldType("text", "free text", {"min_length": _integer, "max_length": _integer, "pattern": check_pattern}),
     FieldType("name", "a person's or company's name",
               {"max_length": _integer, "script": _one_of("latin", "kana", "kanji")}),
     FieldType("email", "an e-mail address"),

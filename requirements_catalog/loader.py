@@ -18,28 +18,21 @@ merges key by key. Every problem is collected before `CatalogError` is raised.
 
 from __future__ import annotations
 
-import string
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import integrity
+from . import integrity, sections
 from .fieldtypes import REGISTRY
 from .model import (
-    BUSINESS_TYPES, BUSINESS_TYPES_ONLY_IN, PERSON_PREFIXES, REQUIRED_LEVELS, SERVICE_AGREEMENTS, STATUSES,
-    CatalogError, CountryCatalog, Field, Option, Step, Version, VersionInfo,
+    BUSINESS_TYPES, BUSINESS_TYPES_ONLY_IN, PERSON_PREFIXES, REQUIRED_LEVELS, SERVICE_AGREEMENTS, CatalogError,
+    CountryCatalog, Field, Option, Step, Version,
 )
 from .reader import Reader
 
 DEFINITION_KEYS = ("type", "label", "help", "step", "validation", "condition", "service_agreements")
-VERSION_KEYS = ("id", "reviewed_on", "reviewed_by", "status", "notes", "based_on", "api_version", "seal")
 COUNTRY_KEYS = ("country", "default_currency", "fields", "person", "business_types")
 BUSINESS_TYPE_KEYS = ("minimum", "eventually", "fields", "person")
-FORMAT_KEYS = ("description", "parts", "routing_number", "account_number", "needs_holder_name", "holder_name_help",
-               "normalize", "test_values")
-PART_KEYS = ("name", "label", "pattern", "check", "help")
-BANK_CHECKS = ("stdnum:", "schwifty:iban", "schwifty:bic")
 # Where a field goes when its definition names no step.
 DEFAULT_STEPS = (
     ("external_account", "bank_account"), ("tos_acceptance", "terms"), ("documents.", "documents"),
@@ -73,10 +66,10 @@ class VersionLoader:
 
     def load(self) -> Version:
         """Return the resolved version or raise `CatalogError` with every problem found."""
-        info = self._info()
+        info = sections.read_info(self.read, self.dir)
         steps = self._steps()
-        lists = self._lists()
-        formats = self._bank_formats()
+        lists = sections.read_lists(self.read, self.dir)
+        formats = sections.read_bank_formats(self.read, self.dir)
         self._check_shared(steps, lists, formats)
         countries = {}
         for path in sorted((self.dir / "countries").glob("*.toml")):
@@ -91,35 +84,6 @@ class VersionLoader:
             raise CatalogError(self.read.problems)
         assert info is not None
         return Version(info, tuple(steps.values()), lists, formats, countries)
-
-    # -- version.toml -----------------------------------------------------------------------
-
-    def _info(self) -> VersionInfo | None:
-        path = self.dir / "version.toml"
-        data = self.read.load(path)
-        if data is None:
-            return None
-        file = self.read.name(path)
-        self.read.unknown_keys(file, "", data, VERSION_KEYS)
-        ok = all([
-            self.read.expect(file, "id", data.get("id"), str, "a string"),
-            self.read.expect(file, "reviewed_on", data.get("reviewed_on"), date, "a date (YYYY-MM-DD)"),
-            self.read.expect(file, "reviewed_by", data.get("reviewed_by"), str, "a non-empty string"),
-            self.read.expect(file, "status", data.get("status"), str, "a string"),
-            self.read.expect(file, "api_version", data.get("api_version"), str, "a string"),
-        ])
-        if ok and data["id"] != self.dir.name:
-            self.read.problem(file, "id", f"is {data['id']!r} but the directory is {self.dir.name!r}", "id")
-        if ok and data["status"] not in STATUSES:
-            self.read.problem(file, "status", f"must be one of {', '.join(STATUSES)}", "status")
-        seal = data.get("seal", {})
-        if ok and data["status"] == "approved" and not seal:
-            self.read.problem(file, "seal", "an approved version needs a seal (run `catalog approve`)", "status")
-        return VersionInfo(
-            id=data.get("id", ""), reviewed_on=data.get("reviewed_on", date.min), reviewed_by=data.get("reviewed_by", ""),
-            status=data.get("status", ""), notes=data.get("notes", ""), based_on=data.get("based_on") or None,
-            api_version=data.get("api_version", ""), seal=seal if isinstance(seal, dict) else {},
-        ) if ok else None
 
     # -- fields.toml --------------------------------------------------------------------------
 
@@ -142,71 +106,6 @@ class VersionLoader:
             for position, key in enumerate(table):
                 self.order[(kind, key)] = position
         return steps
-
-    def _lists(self) -> dict[str, tuple[Option, ...]]:
-        lists: dict[str, tuple[Option, ...]] = {}
-        for path in sorted((self.dir / "lists").glob("*.toml")):
-            data = self.read.load(path)
-            if data is None:
-                continue
-            file = self.read.name(path)
-            self.read.unknown_keys(file, "", data, ("option",))
-            options, seen = [], set()
-            for index, raw in enumerate(data.get("option", [])):
-                place = f"option[{index}]"
-                value = raw.get("value")
-                if not (self.read.expect(file, f"{place}.value", value, str, "a string", str(value)) and
-                        self.read.expect(file, f"{place}.label", raw.get("label"), str, "a non-empty string", value)):
-                    continue
-                if value in seen:
-                    self.read.problem(file, f"{place}.value", f"repeats the value {value!r}", value)
-                seen.add(value)
-                options.append(Option(value, raw["label"], raw.get("group")))
-            if not options:
-                self.read.problem(file, "option", "must list at least one option ([[option]] value, label)")
-            lists[path.stem] = tuple(options)
-        return lists
-
-    def _bank_formats(self) -> dict[str, dict[str, Any]]:
-        path = self.dir / "bank_formats.toml"
-        data = self.read.load(path) or {}
-        file = self.read.name(path)
-        formats = data.get("formats", {})
-        for name, spec in formats.items():
-            place = f"formats.{name}"
-            self.read.unknown_keys(file, place, spec, FORMAT_KEYS)
-            parts = spec.get("parts")
-            if not isinstance(parts, list) or not parts:
-                self.read.problem(file, f"{place}.parts", "must list the parts the user types", name)
-                continue
-            for index, part in enumerate(parts):
-                self._bank_part(file, f"{place}.parts[{index}]", part)
-            names = {part.get("name") for part in parts if isinstance(part, dict)}
-            for key in ("routing_number", "account_number"):
-                template = spec.get(key, "")
-                for used in _placeholders(template):
-                    if used not in names:
-                        self.read.problem(file, f"{place}.{key}", f"uses {{{used}}}, which is not a part", key)
-        return formats
-
-    def _bank_part(self, file: str, place: str, part: Any) -> None:
-        if not isinstance(part, dict):
-            self.read.problem(file, place, "must be a table { name, label, pattern, check, help }")
-            return
-        self.read.unknown_keys(file, place, part, PART_KEYS)
-        for key in ("name", "label", "pattern"):
-            self.read.expect(file, f"{place}.{key}", part.get(key), str, "a non-empty string", part.get("name"))
-        problem = REGISTRY["text"].keys["pattern"](part.get("pattern"))
-        if isinstance(part.get("pattern"), str) and problem:
-            self.read.problem(file, f"{place}.pattern", problem, part.get("name"))
-        check = part.get("check")
-        if check is not None and (not isinstance(check, str) or not check.startswith(BANK_CHECKS)):
-            self.read.problem(file, f"{place}.check", f"must be one of stdnum:<module>, schwifty:iban, schwifty:bic "
-                                                      f"(got {check!r})", part.get("name"))
-        elif isinstance(check, str) and check.startswith("stdnum:") and REGISTRY["id_number"].keys["stdnum"](
-                [check.removeprefix("stdnum:")]):
-            self.read.problem(file, f"{place}.check", f"names {check!r}, which is not a python-stdnum module",
-                              part.get("name"))
 
     def _check_shared(self, steps: dict[str, Step], lists: dict[str, tuple[Option, ...]], formats: dict[str, Any]
                       ) -> None:
@@ -258,7 +157,7 @@ class VersionLoader:
             resolved[business_type] = self._business_type(context)
         if not resolved:
             self.read.problem(file, "business_types", "must define at least one business type")
-        return CountryCatalog(code, data.get("default_currency", ""), resolved)
+        return CountryCatalog(str(code), data.get("default_currency", ""), resolved)
 
     def _business_type(self, ctx: _Context) -> tuple[Field, ...]:
         fields: list[Field] = []
@@ -301,7 +200,7 @@ class VersionLoader:
         # Many countries share definitions too: resolve (and report) each combination of layers once.
         key = (path, tuple(map(id, layers)))
         if key not in self.built:
-            named = list(zip(self._places(ctx, path, role, rest), layers))
+            named = list(zip(self._places(ctx, path, role, rest), layers, strict=True))
             present = [where for where, layer in named if layer is not None]
             file, at = present[-1] if present else (ctx.file, f"{ctx.place}.{level}[{index}]")
             self.built[key] = self._resolve(ctx, path, file, at, named, role, rest)
@@ -386,14 +285,14 @@ class VersionLoader:
                                                f"{', '.join(SERVICE_AGREEMENTS)}", at.needle)
         condition = spec.get("condition", {})
         if not isinstance(condition, dict) or any(not isinstance(v, list) or not v for v in condition.values()):
-            self.read.problem(at.file, at.place, f"`condition` must map field paths to non-empty lists "
-                                               f"of values", at.needle)
+            self.read.problem(at.file, at.place, "`condition` must map field paths to non-empty lists "
+                                               "of values", at.needle)
             condition = {}
         if self.read.reported > problems_before:
             return None
         kind, key = ("person", rest) if role and (("fields", path) not in self.order) else ("fields", path)
         order = self.order.get((kind, key), 10_000)
-        return Field(path=path, type=type_name, step=step, required="minimum", label=label, help=help_text,
+        return Field(path=path, type=str(type_name), step=step, required="minimum", label=str(label), help=help_text,
                      validation=validation, condition={k: tuple(v) for k, v in condition.items()},
                      service_agreements=tuple(agreements), order=order)
 
@@ -455,12 +354,6 @@ class _Context:
         self.steps, self.lists, self.formats = steps, lists, formats
         self.country_person, self.country_fields = data.get("person", _EMPTY), data.get("fields", _EMPTY)
         self.bt_person, self.bt_fields = table.get("person", _EMPTY), table.get("fields", _EMPTY)
-
-
-def _placeholders(template: Any) -> list[str]:
-    if not isinstance(template, str):
-        return []
-    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
 
 
 def load_version(directory: Path, root: Path | None = None) -> Version:

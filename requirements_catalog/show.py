@@ -25,7 +25,8 @@ def describe(catalog: Catalog, version_id: str | None = None, country: str | Non
         "versions": [{"id": info.id, "reviewed_on": info.reviewed_on.isoformat(), "reviewed_by": info.reviewed_by,
                       "status": info.status, "based_on": info.based_on}
                      for info in map(catalog.info, catalog.ids())],
-        "countries": {code: {bt: [f.path for f in fields] for bt, fields in version.countries[code].business_types.items()}
+        "countries": {code: {bt: [f.path for f in fields]
+                             for bt, fields in version.countries[code].business_types.items()}
                       for code in codes if code in version.countries},
     }
     if country and country.upper() in version.countries:

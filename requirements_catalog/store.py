@@ -59,7 +59,7 @@ class Catalog:
         """Return a version's metadata without resolving its fields."""
         path = self._directory(version_id) / "version.toml"
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return VersionInfo(id=data.get("id", version_id), reviewed_on=data.get("reviewed_on"),
+        return VersionInfo(id=data.get("id", version_id), reviewed_on=data.get("reviewed_on", date.min),
                            reviewed_by=data.get("reviewed_by", ""), status=data.get("status", ""),
                            notes=data.get("notes", ""), based_on=data.get("based_on") or None,
                            api_version=data.get("api_version", ""), seal=data.get("seal", {}))

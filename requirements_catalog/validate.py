@@ -146,7 +146,8 @@ def messages(version: Version, directory: Path) -> list[Problem]:
             continue
         seen.add(message)
         if message not in extracted:
-            problems.append(Problem(version.id, where, f"message {message!r} is not extracted by the catalog extractor"))
+            problems.append(Problem(version.id, where,
+                                    f"message {message!r} is not extracted by the catalog extractor"))
         elif PYTHON_FORMAT.search(message) or re.search(r"\{\w*\}", message):
             problems.append(Problem(version.id, where, f"message {message!r} looks like a format string; labels and "
                                                        "help are shown as written"))

@@ -133,7 +133,8 @@ def _date(field: Field, value: Any, ctx: Context) -> list[Invalid]:
         return [Invalid(N_("Enter a valid date."))]
     age = ctx.today.year - born.year - ((ctx.today.month, ctx.today.day) < (born.month, born.day))
     if age < field.validation.get("min_age", 0):
-        return [Invalid(N_("The person must be at least %(age)d years old."), params={"age": field.validation["min_age"]})]
+        return [Invalid(N_("The person must be at least %(age)d years old."),
+                        params={"age": field.validation["min_age"]})]
     if "max_age" in field.validation and age > field.validation["max_age"]:
         return [Invalid(N_("Check the year: the person would be over %(age)d years old."),
                         params={"age": field.validation["max_age"]})]
@@ -305,8 +306,25 @@ def bank_parameters(spec: Mapping[str, Any], value: Mapping[str, Any]) -> dict[s
     return out
 
 
+def _document(field: Field, value: Any, ctx: Context) -> list[Invalid]:
+    # The answer is what the Files API returned: a file id per side, or a list of file ids.
+    sides = field.validation.get("sides")
+    if sides:
+        if not isinstance(value, Mapping) or not isinstance(value.get(sides[0]), str):
+            return [Invalid(N_("Upload the front of the document."), sides[0])]
+        return [Invalid(N_("Upload a file."), side) for side in sides if side in value and not isinstance(value[side], str)]
+    files = [value] if isinstance(value, str) else value
+    if not isinstance(files, list) or not all(isinstance(item, str) for item in files):
+        return [Invalid(N_("Upload a file."))]
+    limit = field.validation.get("max_files")
+    if limit is not None and len(files) > limit:
+        return [Invalid(N_("Upload at most %(count)d files."), params={"count": limit})]
+    return []
+
+
 _CHECKERS: dict[str, Callable[[Field, Any, Context], list[Invalid]]] = {
     "text": _text, "name": _text, "email": _email, "phone": _phone, "url": _url, "date": _date,
     "address": _address, "id_number": _number, "tax_id": _number, "select": _select, "boolean": _boolean,
     "attestation": _attestation, "percentage": _percentage, "text_list": _text_list, "bank_account": _bank_account,
+    "document": _document,
 }

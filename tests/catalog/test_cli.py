@@ -54,9 +54,12 @@ def test_show_text_groups_fields_by_step(catalog_app: Flask) -> None:
     assert "individual.first_name_kana" in section and "individual.address_kanji" in section
 
 
-def test_show_and_diff_name_unknown_versions(catalog_app: Flask) -> None:
+def test_show_and_diff_name_unknown_versions_and_countries(catalog_app: Flask) -> None:
     code, output = _run(catalog_app, "diff", SHIPPED, "1999-01-01")
     assert code == 2 and "no catalog version '1999-01-01'" in output
+    assert _run(catalog_app, "show", "--country", "ZZ") == (2, "Error: the catalog has no country 'ZZ'\n")
+    assert _run(catalog_app, "diff", SHIPPED, SHIPPED, "--country", "ZZ") == (
+        2, f"Error: neither {SHIPPED} nor {SHIPPED} has a country 'ZZ'\n")
 
 
 def test_diff_prints_json_and_text(mini_app: Flask, mini: MiniCatalog) -> None:

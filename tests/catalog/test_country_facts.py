@@ -196,3 +196,12 @@ def test_stripe_requirements_map_to_the_field_answering_them(version: Version) -
     assert us.field_for("individual", "individual.verification.document.front").path == \
         "individual.verification.document"
     assert us.field_for("individual", "company.tax_id") is None
+
+
+def test_documents_are_file_ids_per_side_or_a_list(version: Version) -> None:
+    identity = _field(version, "DE", "individual", "individual.verification.document")
+    assert _errors(version, "DE", identity, {"front": "file_123", "back": "file_456"}) == []
+    assert _errors(version, "DE", identity, {"back": "file_456"}) == ["front: Upload the front of the document."]
+    proof = _field(version, "DE", "company", "documents.proof_of_ultimate_beneficial_ownership.files")
+    assert _errors(version, "DE", proof, ["file_1", "file_2"]) == []
+    assert _errors(version, "DE", proof, ["file_1", "file_2", "file_3"]) == ["Upload at most 2 files."]

@@ -26,7 +26,8 @@ def test_the_crafted_version_only_lacks_coverage_and_approval(mini: MiniCatalog)
     expected = []
     for code in COUNTRIES:
         if code == "DE":
-            expected += [f"{VERSION}/countries/DE.toml: business_types.{bt}: is missing" for bt in ("company", "non_profit")]
+            expected += [f"{VERSION}/countries/DE.toml: business_types.{bt}: is missing"
+                         for bt in ("company", "non_profit")]
         else:
             expected.append(f"{VERSION}/countries/{code}.toml: is missing: every one of the 45 countries needs a file")
     assert problems[1:] == expected
@@ -52,7 +53,7 @@ def test_a_person_path_is_checked_against_person_parameters(mini: MiniCatalog) -
 
 
 def test_parts_of_a_block_are_checked_too(mini: MiniCatalog) -> None:
-    mini.edit("fields.toml", 'validation = { parts = ["date", "ip"] }', 'validation = { parts = ["date", "ip", "user_agent"] }')
+    mini.edit("fields.toml", 'parts = ["date", "ip"]', 'parts = ["date", "ip", "user_agent"]')
     assert _beyond_coverage(mini) == []
     mini.edit("fields.toml", 'parts = ["line1", "city", "postal_code"]', 'parts = ["line1", "town", "postal_code"]')
     # `town` is a part of Japanese kana and kanji addresses only.
@@ -76,7 +77,8 @@ def test_messages_are_shown_as_written(mini: MiniCatalog, label: str) -> None:
 def test_bank_test_values_must_pass_their_own_format(mini: MiniCatalog) -> None:
     mini.edit("bank_formats.toml", "DE89370400440532013000", "DE89370400440532013001")
     assert _beyond_coverage(mini) == [
-        f"{VERSION}/bank_formats.toml: formats.iban.test_values[0]: does not pass its own format: iban: Check the IBAN."]
+        f"{VERSION}/bank_formats.toml: formats.iban.test_values[0]: does not pass its own format: "
+        "iban: Check the IBAN."]
 
 
 def test_current_must_name_a_version(mini: MiniCatalog) -> None:
