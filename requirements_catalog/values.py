@@ -312,7 +312,8 @@ def _document(field: Field, value: Any, ctx: Context) -> list[Invalid]:
     if sides:
         if not isinstance(value, Mapping) or not isinstance(value.get(sides[0]), str):
             return [Invalid(N_("Upload the front of the document."), sides[0])]
-        return [Invalid(N_("Upload a file."), side) for side in sides if side in value and not isinstance(value[side], str)]
+        return [Invalid(N_("Upload a file."), side) for side in sides
+                if side in value and not isinstance(value[side], str)]
     files = [value] if isinstance(value, str) else value
     if not isinstance(files, list) or not all(isinstance(item, str) for item in files):
         return [Invalid(N_("Upload a file."))]
