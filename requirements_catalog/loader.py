@@ -93,7 +93,7 @@ class VersionLoader:
         file = self.read.name(path)
         self.read.unknown_keys(file, "", data, ("steps", "fields", "person"))
         steps: dict[str, Step] = {}
-        for index, raw in enumerate(data.get("steps", [])):
+        for index, raw in self.read.tables(file, "steps", data.get("steps")):
             place = f"steps[{index}]"
             if self.read.expect(file, f"{place}.id", raw.get("id"), str, "a string", "id") and \
                     self.read.expect(file, f"{place}.label", raw.get("label"), str, "a non-empty string", "label"):
@@ -101,7 +101,7 @@ class VersionLoader:
         if not steps:
             self.read.problem(file, "steps", "must list the form's steps ([[steps]] id, label)")
         for kind in ("fields", "person"):
-            table = data.get(kind, {})
+            table = self.read.table(file, kind, data.get(kind))
             self.shared[kind] = table
             for position, key in enumerate(table):
                 self.order[(kind, key)] = position
@@ -110,7 +110,7 @@ class VersionLoader:
     def _check_shared(self, steps: dict[str, Step], lists: dict[str, tuple[Option, ...]], formats: dict[str, Any]
                       ) -> None:
         """Check every shared definition on its own, whether or not a country asks it yet."""
-        ctx = _Context(self.fields_file, "", {}, {}, steps, lists, formats)
+        ctx = _Context(self.fields_file, "", {}, steps, lists, formats)
         for kind, prefix in (("fields", ""), ("person", "individual.")):
             for key, spec in self.shared[kind].items():
                 at = _Where(self.fields_file, f'{kind}."{key}"', key, ctx, complete=False)
@@ -143,8 +143,11 @@ class VersionLoader:
             self.read.problem(file, "country", f"is {code!r} but the file is named {path.name}", "country")
         self.read.expect(file, "default_currency", data.get("default_currency"), str, "a currency code")
         resolved: dict[str, tuple[Field, ...]] = {}
-        for business_type, table in data.get("business_types", {}).items():
+        country_person = self.read.table(file, "person", data.get("person"))
+        country_fields = self.read.table(file, "fields", data.get("fields"))
+        for business_type, table in self.read.table(file, "business_types", data.get("business_types")).items():
             place = f"business_types.{business_type}"
+            table = self.read.table(file, place, table)
             if business_type not in BUSINESS_TYPES:
                 self.read.problem(file, place, f"is not a business type; allowed: {', '.join(BUSINESS_TYPES)}",
                                   business_type)
@@ -153,7 +156,9 @@ class VersionLoader:
                 self.read.problem(file, place, f"is not available in {code}", business_type)
                 continue
             self.read.unknown_keys(file, place, table, BUSINESS_TYPE_KEYS)
-            context = _Context(file, place, data, table, steps, lists, formats)
+            context = _Context(file, place, table, steps, lists, formats,
+                               (country_person, country_fields, self.read.table(file, f"{place}.person", table.get("person")),
+                                self.read.table(file, f"{place}.fields", table.get("fields"))))
             resolved[business_type] = self._business_type(context)
         if not resolved:
             self.read.problem(file, "business_types", "must define at least one business type")
@@ -348,12 +353,13 @@ class _Where(NamedTuple):
 class _Context:
     """What resolving one business type of one country needs."""
 
-    def __init__(self, file: str, place: str, data: dict[str, Any], table: dict[str, Any], steps: dict[str, Step],
-                 lists: dict[str, tuple[Option, ...]], formats: dict[str, Any]) -> None:
-        self.file, self.place, self.data, self.table = file, place, data, table
+    def __init__(self, file: str, place: str, table: dict[str, Any], steps: dict[str, Step],
+                 lists: dict[str, tuple[Option, ...]], formats: dict[str, Any],
+                 overrides: tuple[dict[str, Any], ...] = (_EMPTY, _EMPTY, _EMPTY, _EMPTY)) -> None:
+        self.file, self.place, self.table = file, place, table
         self.steps, self.lists, self.formats = steps, lists, formats
-        self.country_person, self.country_fields = data.get("person", _EMPTY), data.get("fields", _EMPTY)
-        self.bt_person, self.bt_fields = table.get("person", _EMPTY), table.get("fields", _EMPTY)
+        # Definition tables of the country, then of the business type: person.*, fields.*
+        self.country_person, self.country_fields, self.bt_person, self.bt_fields = overrides
 
 
 def load_version(directory: Path, root: Path | None = None) -> Version:

@@ -53,10 +53,11 @@ class Reader:
         if problem not in self.problems:
             self.problems.append(problem)
 
-    def _line(self, file: str, needle: str | None) -> int | None:
+    def _line(self, file: str, needle: object) -> int | None:
         text = self._texts.get(file)
-        if not text or not needle:
+        if not text or needle is None or needle == "":
             return None
+        needle = str(needle)
         quoted = f'"{needle}"'
         for number, line in enumerate(text.splitlines(), start=1):
             if quoted in line:
@@ -76,8 +77,34 @@ class Reader:
         self.problem(file, place, f"must be {what} ({shown})", needle or place.rsplit(".", 1)[-1])
         return False
 
-    def unknown_keys(self, file: str, place: str, table: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    def table(self, file: str, place: str, value: Any) -> dict[str, Any]:
+        """Return `value` if it is a table (missing: empty); otherwise record a problem and return {}."""
+        if value is None:
+            return {}
+        if isinstance(value, dict):
+            return value
+        self.problem(file, place, f"must be a table (got {type(value).__name__} {value!r})", place.rsplit(".", 1)[-1])
+        return {}
+
+    def tables(self, file: str, place: str, value: Any) -> list[tuple[int, dict[str, Any]]]:
+        """Return the (index, table) entries of an array of tables, recording a problem for anything else."""
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.problem(file, place, f"must be an array of tables ([[{place}]]), got {type(value).__name__}", place)
+            return []
+        entries = []
+        for index, item in enumerate(value):
+            if isinstance(item, dict):
+                entries.append((index, item))
+            else:
+                self.problem(file, f"{place}[{index}]", f"must be a table (got {type(item).__name__} {item!r})", place)
+        return entries
+
+    def unknown_keys(self, file: str, place: str, table: Any, allowed: tuple[str, ...]) -> None:
         """Record a problem for each key of `table` outside `allowed`."""
+        if not isinstance(table, dict):
+            return
         for key in table:
             if key not in allowed:
                 where = f"{place}.{key}" if place else key

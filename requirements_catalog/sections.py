@@ -11,6 +11,7 @@ from .fieldtypes import check_pattern, check_stdnum
 from .model import STATUSES, Option, VersionInfo
 from .reader import Reader
 
+
 VERSION_KEYS = ("id", "reviewed_on", "reviewed_by", "status", "notes", "based_on", "api_version", "seal")
 FORMAT_KEYS = ("description", "parts", "routing_number", "account_number", "needs_holder_name", "holder_name_help",
                "normalize", "test_values")
@@ -46,6 +47,7 @@ def read_info(read: Reader, directory: Path) -> VersionInfo | None:
         api_version=data.get("api_version", ""), seal=seal if isinstance(seal, dict) else {},
     ) if ok else None
 
+
 def read_lists(read: Reader, directory: Path) -> dict[str, tuple[Option, ...]]:
     """Read the option lists in `lists/`."""
     lists: dict[str, tuple[Option, ...]] = {}
@@ -56,7 +58,7 @@ def read_lists(read: Reader, directory: Path) -> dict[str, tuple[Option, ...]]:
         file = read.name(path)
         read.unknown_keys(file, "", data, ("option",))
         options, seen = [], set()
-        for index, raw in enumerate(data.get("option", [])):
+        for index, raw in read.tables(file, "option", data.get("option")):
             place = f"option[{index}]"
             value = raw.get("value")
             if not (read.expect(file, f"{place}.value", value, str, "a string", str(value)) and
@@ -71,14 +73,19 @@ def read_lists(read: Reader, directory: Path) -> dict[str, tuple[Option, ...]]:
         lists[path.stem] = tuple(options)
     return lists
 
+
 def read_bank_formats(read: Reader, directory: Path) -> dict[str, dict[str, Any]]:
     """Read `bank_formats.toml`."""
     path = directory / "bank_formats.toml"
     data = read.load(path) or {}
     file = read.name(path)
-    formats = data.get("formats", {})
-    for name, spec in formats.items():
+    formats = read.table(file, "formats", data.get("formats"))
+    for name, spec in list(formats.items()):
         place = f"formats.{name}"
+        if not isinstance(spec, dict):
+            read.table(file, place, spec)
+            del formats[name]
+            continue
         read.unknown_keys(file, place, spec, FORMAT_KEYS)
         parts = spec.get("parts")
         if not isinstance(parts, list) or not parts:
@@ -86,13 +93,18 @@ def read_bank_formats(read: Reader, directory: Path) -> dict[str, dict[str, Any]
             continue
         for index, part in enumerate(parts):
             _bank_part(read, file, f"{place}.parts[{index}]", part)
-        names = {part.get("name") for part in parts if isinstance(part, dict)}
+        names = {part.get("name") for part in parts if isinstance(part, dict) and isinstance(part.get("name"), str)}
+        spec["test_values"] = [test for _, test in read.tables(file, f"{place}.test_values", spec.get("test_values"))]
         for key in ("routing_number", "account_number"):
             template = spec.get(key, "")
+            if not isinstance(template, str):
+                read.problem(file, f"{place}.{key}", "must be a string such as \"{iban}\"", key)
+                continue
             for used in _placeholders(template):
                 if used not in names:
                     read.problem(file, f"{place}.{key}", f"uses {{{used}}}, which is not a part", key)
     return formats
+
 
 def _bank_part(read: Reader, file: str, place: str, part: Any) -> None:
     if not isinstance(part, dict):
