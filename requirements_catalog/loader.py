@@ -156,9 +156,9 @@ class VersionLoader:
                 self.read.problem(file, place, f"is not available in {code}", business_type)
                 continue
             self.read.unknown_keys(file, place, table, BUSINESS_TYPE_KEYS)
-            context = _Context(file, place, table, steps, lists, formats,
-                               (country_person, country_fields, self.read.table(file, f"{place}.person", table.get("person")),
-                                self.read.table(file, f"{place}.fields", table.get("fields"))))
+            own = (self.read.table(file, f"{place}.person", table.get("person")),
+                   self.read.table(file, f"{place}.fields", table.get("fields")))
+            context = _Context(file, place, table, steps, lists, formats, (country_person, country_fields, *own))
             resolved[business_type] = self._business_type(context)
         if not resolved:
             self.read.problem(file, "business_types", "must define at least one business type")
