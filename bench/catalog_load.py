@@ -29,11 +29,12 @@ def main(rounds: int = 20) -> None:
         started = time.perf_counter()
         Catalog().version()
         warm.append((time.perf_counter() - started) * 1000)
-    cold = [_cold() for _ in range(5)]
+    cold = [_cold() for _ in range(7)]
     print(f"catalog {version.id}: {len(version.countries)} countries, {fields} resolved fields")
     print(f"import of requirements_catalog (with its libraries): {imported:.1f} ms")
-    print(f"first load in a fresh process: median {statistics.median(cold):.1f} ms, max {max(cold):.1f} ms (5 runs)")
-    print(f"load, warm interpreter: median {statistics.median(warm):.1f} ms, max {max(warm):.1f} ms ({rounds} runs)")
+    for name, runs in (("first load in a fresh process", cold), ("load, warm interpreter", warm)):
+        print(f"{name}: min {min(runs):.1f} ms, median {statistics.median(runs):.1f} ms, max {max(runs):.1f} ms "
+              f"({len(runs)} runs)")
 
 
 if __name__ == "__main__":

@@ -75,6 +75,7 @@ def _stdnum_root() -> Path | None:
     return Path(spec.submodule_search_locations[0]) if spec and spec.submodule_search_locations else None
 
 
+@functools.cache
 def _module_exists(name: str) -> bool:
     # A file check instead of find_spec("stdnum.us.ssn"), which would import the packages on the way.
     root = _stdnum_root()
