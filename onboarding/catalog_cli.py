@@ -16,7 +16,7 @@ from requirements_catalog.show import describe, render_text as render_show
 from requirements_catalog.validate import validate
 
 from .catalog import get_catalog
-from .gateway.sdk_params import is_param_path
+from .gateway.sdk_params import api_version, is_param_path
 
 catalog = AppGroup("catalog", help="The versioned requirements catalog.")
 FORMAT = click.Choice(["text", "json"])
@@ -46,7 +46,8 @@ def catalog_validate(versions: tuple[str, ...]) -> None:
     if problems:
         click.echo(f"catalog invalid: {len(problems)} problem(s) in {', '.join(checked)}", err=True)
         sys.exit(1)
-    click.echo(f"catalog valid: {', '.join(checked)} (current {store.current_id()})")
+    click.echo(f"catalog valid: {', '.join(checked)} (current {store.current_id()}; "
+               f"paths checked against Stripe API {api_version()})")
 
 
 @catalog.command("show")
@@ -95,7 +96,7 @@ def catalog_new_version(based_on: str | None, author: str) -> None:
     """Copy a version into a new draft to edit; print its id and directory."""
     store = get_catalog(current_app)
     try:
-        version_id = store.new_version(_today(), author or "unknown", based_on)
+        version_id = store.new_version(_today(), author or "unknown", based_on, api_version())
     except StoreError as exc:
         _fail(str(exc))
     click.echo(f"{version_id}\t{store.root / version_id}")

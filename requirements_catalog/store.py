@@ -86,8 +86,13 @@ class Catalog:
             raise StoreError(f"no catalog version {version_id!r} (known: {known})")
         return directory
 
-    def new_version(self, today: date, author: str, based_on: str | None = None) -> str:
-        """Copy a version (the current one by default) into a new draft; return the draft's id."""
+    def new_version(self, today: date, author: str, based_on: str | None = None, api_version: str | None = None
+                    ) -> str:
+        """Copy a version (the current one by default) into a new draft; return the draft's id.
+
+        `api_version` is the Stripe API version the draft's paths will be checked against (the
+        installed SDK's); by default the source version's is kept.
+        """
         source = self._directory(based_on or self.current_id())
         version_id, suffix = today.isoformat(), 1
         while (self.root / version_id).exists():
@@ -99,6 +104,8 @@ class Catalog:
         metadata.update(id=version_id, reviewed_on=today, reviewed_by=author, status="draft",
                         based_on=source.name, notes=f"Draft based on {source.name}; say here what changed and why.")
         metadata.pop("seal", None)
+        if api_version:
+            metadata["api_version"] = api_version
         write_metadata(target, metadata)
         return version_id
 

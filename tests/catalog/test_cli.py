@@ -20,7 +20,8 @@ def _run(app: Flask, *args: str) -> tuple[int, str]:
 
 def test_validate_passes_on_the_shipped_catalog(catalog_app: Flask) -> None:
     code, output = _run(catalog_app, "validate")
-    assert (code, output) == (0, f"catalog valid: {SHIPPED} (current {SHIPPED})\n")
+    assert (code, output) == (0, f"catalog valid: {SHIPPED} (current {SHIPPED}; paths checked against Stripe API "
+                                 "2026-10-28.endive)\n")
 
 
 def test_show_json_lists_every_country_and_business_type(catalog_app: Flask) -> None:
@@ -77,6 +78,7 @@ def test_review_cycle_new_version_approve_and_immutability(catalog_app: Flask, s
     code, output = _run(catalog_app, "new-version", "--author", "Alex")
     draft = output.split("\t")[0]
     assert code == 0 and draft.startswith(SHIPPED) and draft != SHIPPED  # the same day: a suffix
+    assert catalog_app.extensions["catalog"].info(draft).api_version == "2026-10-28.endive"  # the SDK's
     us = shipped_copy / draft / "countries" / "US.toml"
     us.write_text(us.read_text().replace('label = "Employer Identification Number (EIN)"',
                                          'label = "Federal Employer Identification Number (FEIN)"'))
@@ -88,7 +90,8 @@ def test_review_cycle_new_version_approve_and_immutability(catalog_app: Flask, s
          "new": "Federal Employer Identification Number (FEIN)"}]}]
     code, output = _run(catalog_app, "approve", draft, "--by", "Compliance (Sam)")
     assert (code, output) == (0, f"{draft} approved by Compliance (Sam) and made current\n")
-    assert _run(catalog_app, "validate") == (0, f"catalog valid: {SHIPPED}, {draft} (current {draft})\n")
+    assert _run(catalog_app, "validate") == (0, f"catalog valid: {SHIPPED}, {draft} (current {draft}; "
+                                                "paths checked against Stripe API 2026-10-28.endive)\n")
     us.write_text(us.read_text().replace("FEIN", "EIN"))
     code, output = _run(catalog_app, "validate")
     assert code == 1
