@@ -205,3 +205,23 @@ def test_documents_are_file_ids_per_side_or_a_list(version: Version) -> None:
     proof = _field(version, "DE", "company", "documents.proof_of_ultimate_beneficial_ownership.files")
     assert _errors(version, "DE", proof, ["file_1", "file_2"]) == []
     assert _errors(version, "DE", proof, ["file_1", "file_2", "file_3"]) == ["Upload at most 2 files."]
+
+
+def test_every_country_specs_field_that_is_a_parameter_is_asked(version: Version) -> None:
+    """The first version covers the Country Specs it was derived from, except fields no API call can send."""
+    from onboarding.gateway.sdk_params import is_param_path
+    from stripe_sandbox.countries import load_country_specs
+
+    specs = load_country_specs()
+    unanswered = set()
+    for country in specs.ids():
+        for business_type in ("individual", "company", "non_profit"):
+            minimum, additional = specs.fields(country, business_type)
+            for path in minimum + additional:
+                if version.country(country).field_for(business_type, path) is None:
+                    unanswered.add(path)
+    assert unanswered == {
+        "company.business_cross_border_transaction_classifications", "company.business_vat_id_number",
+        "company.pan", "individual.business_vat_id_number", "individual.documents.passport.files",
+        "individual.nationality"}
+    assert not any(is_param_path("accounts.update", path) for path in unanswered)
