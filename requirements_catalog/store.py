@@ -9,6 +9,7 @@ never edited again (loading one whose files changed fails).
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import threading
@@ -122,7 +123,7 @@ class Catalog:
         metadata["seal"] = integrity.digests(directory)
         write_metadata(directory, metadata)
         if make_current:
-            (self.root / POINTER).write_text(version_id + "\n", encoding="utf-8")
+            _write_atomically(self.root / POINTER, version_id + "\n")
         with self._lock:
             self._loaded.pop(version_id, None)
         return self.version(version_id)
@@ -144,4 +145,11 @@ def write_metadata(directory: Path, metadata: dict[str, Any]) -> None:
     if metadata.get("seal"):
         lines += ["", "# SHA-256 of every file at approval; any change makes `catalog validate` fail.", "[seal]"]
         lines += [f"{json.dumps(name)} = {json.dumps(digest)}" for name, digest in metadata["seal"].items()]
-    (directory / "version.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _write_atomically(directory / "version.toml", "\n".join(lines) + "\n")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    # Readers (other workers) see the old file or the new one, never half of it.
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
