@@ -135,7 +135,7 @@ REGISTRY: dict[str, FieldType] = {t.name: t for t in (
     FieldType("email", "an e-mail address"),
     FieldType("phone", "a phone number, parsed for the account's country", {"test_values": _strings}),
     FieldType("url", "a website address (https)"),
-    FieldType("date", "a date of birth", {"min_age": _integer, "max_age": _integer},
+    FieldType("date", "a date of birth", {"min_age": _integer, "max_age": _integer, "test_values": _strings},
               parts=("day", "month", "year")),
     FieldType("address", "a postal address in the country's format",
               {"parts": _subset_of(*ADDRESS_PARTS), "script": _one_of("kana", "kanji")}, ("parts",)),
