@@ -19,7 +19,7 @@ CASES = [
                  f"{V}/fields.toml:22: fields.\"business_profile.url\": needs a non-empty `label`", id="no-label"),
     pytest.param("fields.toml", "validation = { min_age = 13 }", 'validation = { min_age = 13, colour = "red" }',
                  f"{V}/fields.toml:43: person.\"dob\": validation.colour is not a validation key of type 'date'; "
-                 "allowed: min_age, max_age", id="unknown-validation-key"),
+                 "allowed: min_age, max_age, test_values", id="unknown-validation-key"),
     pytest.param("fields.toml", "validation = { min_age = 13 }", "validation = { min_age = -1 }",
                  f"{V}/fields.toml:43: person.\"dob\": validation.min_age must be a non-negative integer",
                  id="bad-validation-value"),
