@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 from sqlmodel import Session
 
+from .catalog import get_catalog
 from .db import get_engine
 from .gateway import GatewayError
 from .gateway.setup import get_gateway
@@ -49,7 +50,8 @@ def accounts_create(country: str, business_type: str | None, email: str | None, 
         try:
             account = create_account(session, engine, get_gateway(current_app), country=country,
                                      business_type=business_type, email=email,
-                                     service_agreement=service_agreement, now=utcnow())
+                                     service_agreement=service_agreement, now=utcnow(),
+                                     catalog_version=get_catalog(current_app).current_id())
         except AccountError as exc:
             _fail(str(exc), 2)
         except GatewayError as exc:

@@ -24,6 +24,7 @@ def test_create_prints_ids_and_currently_due(runner: FlaskCliRunner, app: Flask,
     assert data["stripe_id"].startswith("acct_") and data["stripe_id"] in sandbox.store.accounts
     assert data["id"] and data["id"] != data["stripe_id"]
     assert "individual.ssn_last_4" in data["requirements"]["currently_due"]
+    assert data["catalog_version"] == app.extensions["catalog"].current_id()  # what its forms are built from
     assert data["requirements"]["disabled_reason"] == "requirements.past_due"
     with Session(get_engine(app)) as session:
         account = session.get(ConnectedAccount, data["id"])
