@@ -10,7 +10,7 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app; `config` overrides the environment (tests pass a mapping here)."""
-    from . import catalog, catalog_cli, cli, config as settings, db, health, i18n, views, webhooks
+    from . import api, catalog, catalog_cli, cli, config as settings, db, health, i18n, portal, views, webhooks
     from .gateway import setup as gateway_setup
 
     app = Flask(__name__, instance_relative_config=True)
@@ -22,6 +22,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     views.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(api.bp)
+    portal.init_app(app)
     cli.init_app(app)
     catalog_cli.init_app(app)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -17,6 +18,7 @@ from .gateway.setup import get_gateway
 from .migrate import upgrade
 from .models.types import utcnow
 from .services.accounts import BUSINESS_TYPES, SERVICE_AGREEMENTS, AccountError, create_account, find_account, refresh_account
+from .services.links import COLLECT, LinkError, create_link, link_url
 
 accounts = click.Group("accounts", help="Create and inspect connected accounts.")
 database = click.Group("db", help="Manage the database schema.")
@@ -77,6 +79,30 @@ def accounts_show(ident: str, refresh: bool) -> None:
                 _fail(f"could not read the account from Stripe: {exc.message}")
             session.commit()
         _print(account.summary())
+
+
+@accounts.command("link")
+@click.argument("ident")
+@click.option("--return-url", required=True, help="Where the user goes when they leave onboarding (https).")
+@click.option("--refresh-url", required=True, help="Where an expired or used link sends the user (https).")
+@click.option("--collect", type=click.Choice(COLLECT), default="currently_due", show_default=True)
+def accounts_link(ident: str, return_url: str, refresh_url: str, collect: str) -> None:
+    """Create a single-use onboarding link for an account and print its URL as JSON."""
+    engine = get_engine(current_app)
+    with Session(engine, expire_on_commit=False) as session:
+        account = find_account(session, ident)
+        if account is None:
+            _fail(f"no account {ident!r}", 2)
+        try:
+            link, token = create_link(session, account, return_url=return_url, refresh_url=refresh_url,
+                                      collect=collect, now=utcnow(),
+                                      lifetime=timedelta(seconds=current_app.config["ONBOARDING_LINK_LIFETIME"]))
+        except LinkError as exc:
+            _fail(str(exc), 2)
+        session.commit()
+        base = current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
+        _print({"url": link_url(base, token), "account": account.id, "collect": link.collect,
+                "expires_at": link.expires_at.isoformat()})
 
 
 def init_app(app: Flask) -> None:

@@ -11,6 +11,9 @@
 | `PLATFORM_API_KEY` | unset: the platform API is closed | bearer token for the platform's backend |
 | `PLATFORM_NAME` | `Onboarding` | shown on every page |
 | `CATALOG_PATH` | `requirements_catalog/versions` of this checkout | the requirements catalog's versions |
+| `PUBLIC_URL` | unset: the request's own address | the service's external address, for onboarding link URLs |
+| `ONBOARDING_LINK_LIFETIME` | `3600` | seconds an onboarding link can be opened |
+| `ONBOARDING_SESSION_LIFETIME` | `7200` | seconds an onboarding session lasts after its link was opened |
 """
 
 from __future__ import annotations
@@ -55,6 +58,9 @@ def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides:
         "PLATFORM_API_KEY": env.get("PLATFORM_API_KEY"),
         "PLATFORM_NAME": env.get("PLATFORM_NAME", "Onboarding"),
         "CATALOG_PATH": env.get("CATALOG_PATH", str(DEFAULT_CATALOG_ROOT)),
+        "PUBLIC_URL": env.get("PUBLIC_URL"),
+        "ONBOARDING_LINK_LIFETIME": int(env.get("ONBOARDING_LINK_LIFETIME", "3600")),
+        "ONBOARDING_SESSION_LIFETIME": int(env.get("ONBOARDING_SESSION_LIFETIME", "7200")),
         "SANDBOX_DELIVER_WEBHOOKS": env.get("SANDBOX_DELIVER_WEBHOOKS", "1") not in ("0", "false", "no"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

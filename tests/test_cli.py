@@ -67,3 +67,19 @@ def test_db_upgrade_is_idempotent(runner: FlaskCliRunner) -> None:
     for _ in range(2):
         result = runner.invoke(args=["db", "upgrade"])
         assert result.exit_code == 0 and "up to date" in result.output
+
+
+def test_link_prints_a_single_use_url(runner: FlaskCliRunner, app: Flask) -> None:
+    created = _create(runner, "--country", "DE", "--business-type", "individual")
+    result = runner.invoke(args=["accounts", "link", created["id"], "--return-url", "https://p.example/back",
+                                 "--refresh-url", "https://p.example/again"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["url"].startswith("http://127.0.0.1:5000/onboard/") and data["collect"] == "currently_due"
+    opened = app.test_client().get(data["url"].removeprefix("http://127.0.0.1:5000"))
+    assert opened.status_code == 303 and opened.headers["Location"] == "/onboarding"
+    bad = runner.invoke(args=["accounts", "link", created["id"], "--return-url", "ftp://x",
+                              "--refresh-url", "https://p.example/again"])
+    assert bad.exit_code == 2 and "return_url must be an absolute https URL" in bad.output
+    assert runner.invoke(args=["accounts", "link", "nope", "--return-url", "https://a.example",
+                               "--refresh-url", "https://a.example"]).exit_code == 2

@@ -1,7 +1,8 @@
 """Database models; import them all here so Alembic and SQLModel see one metadata."""
 
 from .accounts import ConnectedAccount
+from .links import OnboardingLink
 from .outbox import StripeWrite
 from .webhooks import WebhookEvent
 
-__all__ = ["ConnectedAccount", "StripeWrite", "WebhookEvent"]
+__all__ = ["ConnectedAccount", "OnboardingLink", "StripeWrite", "WebhookEvent"]

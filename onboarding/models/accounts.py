@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Field, SQLModel
 
-from .types import json_column, new_uuid, tz_column, utcnow
+from .types import as_utc, json_column, new_uuid, tz_column, utcnow
 
 EMPTY_REQUIREMENTS: dict[str, Any] = {
     "alternatives": [], "current_deadline": None, "currently_due": [], "disabled_reason": None,
@@ -82,12 +82,12 @@ class ConnectedAccount(SQLModel, table=True):
                 "pending_verification": list(self.requirements.get("pending_verification") or []),
                 "errors": self.requirement_errors,
                 "disabled_reason": self.disabled_reason,
-                "current_deadline": self.current_deadline.isoformat() if self.current_deadline else None,
+                "current_deadline": as_utc(self.current_deadline).isoformat() if self.current_deadline else None,
             },
             "future_requirements": {
                 "currently_due": list(self.future_requirements.get("currently_due") or []),
                 "eventually_due": list(self.future_requirements.get("eventually_due") or []),
                 "current_deadline": self.future_requirements.get("current_deadline"),
             },
-            "synced_at": self.synced_at.isoformat() if self.synced_at else None,
+            "synced_at": as_utc(self.synced_at).isoformat() if self.synced_at else None,
         }

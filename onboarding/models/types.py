@@ -14,6 +14,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """Return a stored timestamp as aware UTC (SQLite hands timezone-aware columns back naive)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
 def new_uuid() -> str:
     """Return a random id for our own rows."""
     return uuid.uuid4().hex

@@ -1,0 +1,145 @@
+"""The platform API (`/api/v1`): the platform's backend creates accounts, reads them and asks for links.
+
+Every call needs `Authorization: Bearer <PLATFORM_API_KEY>`; without a configured key the API is
+closed. Errors are JSON `{"error": {"type", "message", "code", "param"}}`. The contract is
+`onboarding/openapi.json`, served at `/api/v1/openapi.json`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from datetime import timedelta
+from importlib import resources
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from .catalog import get_catalog
+from .db import get_engine, get_session
+from .gateway import GatewayError, InvalidRequest, RateLimited
+from .gateway.setup import get_gateway
+from .models import ConnectedAccount
+from .models.types import utcnow
+from .services.accounts import AccountError, create_account, find_account
+from .services.links import LinkError, create_link, link_url
+from .services.status import account_status
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+PUBLIC = frozenset({"api.openapi"})
+
+
+def _error(status: int, kind: str, message: str, code: str | None = None, param: str | None = None
+           ) -> ResponseReturnValue:
+    return jsonify({"error": {"type": kind, "message": message, "code": code, "param": param}}), status
+
+
+@bp.before_request
+def _authenticate() -> ResponseReturnValue | None:
+    if request.endpoint in PUBLIC:
+        return None
+    key = current_app.config.get("PLATFORM_API_KEY")
+    if not key:
+        return _error(403, "api_closed", "The platform API is closed: set PLATFORM_API_KEY to open it.")
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), key.encode()):
+        response = jsonify({"error": {"type": "authentication_error", "message": "A valid bearer token is required.",
+                                      "code": None, "param": None}})
+        response.headers["WWW-Authenticate"] = 'Bearer realm="platform"'
+        return response, 401
+    return None
+
+
+def _body() -> dict[str, Any] | None:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else None
+
+
+def _gateway_error(exc: GatewayError) -> ResponseReturnValue:
+    if isinstance(exc, InvalidRequest):
+        return _error(400, "stripe_invalid_request", exc.message, exc.code, exc.param)
+    if isinstance(exc, RateLimited):
+        return _error(429, "rate_limited", exc.message, exc.code)
+    return _error(502, "stripe_error", exc.message, exc.code)
+
+
+def account_json(account: ConnectedAccount) -> dict[str, Any]:
+    """Return an account as the API shows it: the cached Stripe state and its onboarding status."""
+    version = get_catalog(current_app).version(account.catalog_version or None)
+    status = account_status(account, version.country(account.country))
+    return {"object": "account", **account.summary(), "onboarding": {
+        "state": status.state,
+        "currently_due": [needed.path for needed in status.currently_due],
+        "eventually_due": [needed.path for needed in status.eventually_due],
+        "pending_verification": status.pending,
+    }}
+
+
+@bp.post("/accounts")
+def create() -> ResponseReturnValue:
+    """Create a connected account for API onboarding."""
+    body = _body()
+    if body is None:
+        return _error(400, "invalid_request", "The body must be a JSON object.")
+    unknown = sorted(set(body) - {"country", "business_type", "email", "service_agreement"})
+    if unknown:
+        return _error(400, "invalid_request", f"Unknown parameter: {unknown[0]}", "parameter_unknown", unknown[0])
+    if not isinstance(body.get("country"), str):
+        return _error(400, "invalid_request", "country is required (ISO 3166-1 alpha-2).", "parameter_missing",
+                      "country")
+    catalog = get_catalog(current_app)
+    if catalog.version().country(body["country"]) is None:
+        return _error(400, "invalid_request", f"Accounts in {body['country']!r} are not supported.",
+                      "country_unsupported", "country")
+    try:
+        account = create_account(get_session(), get_engine(current_app), get_gateway(current_app),
+                                 country=body["country"], business_type=body.get("business_type"),
+                                 email=body.get("email"), service_agreement=body.get("service_agreement", "full"),
+                                 now=utcnow(), catalog_version=catalog.current_id())
+    except AccountError as exc:
+        return _error(400, "invalid_request", str(exc))
+    except GatewayError as exc:
+        return _gateway_error(exc)
+    return account_json(account), 201
+
+
+@bp.get("/accounts/<ident>")
+def show(ident: str) -> ResponseReturnValue:
+    """Return an account by our id or its Stripe id."""
+    account = find_account(get_session(), ident)
+    if account is None:
+        return _error(404, "not_found", f"No account {ident!r}.", "resource_missing")
+    return account_json(account)
+
+
+@bp.post("/accounts/<ident>/links")
+def create_onboarding_link(ident: str) -> ResponseReturnValue:
+    """Create a single-use onboarding link for an account."""
+    session = get_session()
+    account = find_account(session, ident)
+    if account is None:
+        return _error(404, "not_found", f"No account {ident!r}.", "resource_missing")
+    body = _body()
+    if body is None:
+        return _error(400, "invalid_request", "The body must be a JSON object.")
+    for name in ("return_url", "refresh_url"):
+        if not isinstance(body.get(name), str):
+            return _error(400, "invalid_request", f"{name} is required.", "parameter_missing", name)
+    try:
+        link, token = create_link(session, account, return_url=body["return_url"], refresh_url=body["refresh_url"],
+                                  collect=body.get("collect", "currently_due"), now=utcnow(),
+                                  lifetime=timedelta(seconds=current_app.config["ONBOARDING_LINK_LIFETIME"]))
+    except LinkError as exc:
+        return _error(400, "invalid_request", str(exc), "parameter_invalid")
+    base = current_app.config.get("PUBLIC_URL") or request.url_root
+    return {"object": "onboarding_link", "url": link_url(base, token), "account": account.id,
+            "collect": link.collect, "created_at": link.created_at.isoformat(),
+            "expires_at": link.expires_at.isoformat()}, 201
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """Return the API's OpenAPI document."""
+    document = json.loads(resources.files("onboarding").joinpath("openapi.json").read_text(encoding="utf-8"))
+    return jsonify(document)

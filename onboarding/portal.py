@@ -1,0 +1,83 @@
+"""End-user pages: opening an onboarding link, and the account's status page.
+
+Opening `/onboard/<token>` uses the link once, starts a session bound to its account and
+redirects to `/onboarding`, so the token never stays in the address bar, the history or a
+Referer header. A used or expired link sends the user to the platform's `refresh_url`, where
+the platform makes a new one; an unknown token gets a page that says what to do.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, session, url_for
+from flask.typing import ResponseReturnValue
+
+from .catalog import get_catalog
+from .db import get_session
+from .gateway import GatewayError
+from .gateway.setup import get_gateway
+from .models import ConnectedAccount, OnboardingLink
+from .models.types import utcnow
+from .services.accounts import refresh_account
+from .services.links import LinkRefused, redeem_link
+from .services.status import account_status
+
+bp = Blueprint("portal", __name__)
+SESSION_KEY = "onboarding"
+
+
+@bp.get("/onboard/<token>")
+def open_link(token: str) -> ResponseReturnValue:
+    """Use a link and start the user's session."""
+    db = get_session()
+    now = utcnow()
+    try:
+        link = redeem_link(db, token, now)
+    except LinkRefused as refused:
+        if refused.refresh_url:
+            return redirect(refused.refresh_url, 303)
+        return render_template("portal/link_invalid.html"), 404
+    account = db.get(ConnectedAccount, link.account_id)
+    try:
+        refresh_account(db, get_gateway(current_app), account, now)
+    except GatewayError:
+        current_app.logger.warning("could not refresh account %s when its link was opened", link.account_id)
+    session.clear()  # a new link replaces whatever session this browser had
+    session[SESSION_KEY] = {"account": link.account_id, "link": link.id, "started": now.isoformat()}
+    return redirect(url_for("portal.status"), 303)
+
+
+def current_link() -> OnboardingLink:
+    """Return the link of this browser's onboarding session, or answer 401 when there is none or it ended."""
+    data = session.get(SESSION_KEY)
+    if not isinstance(data, dict):
+        abort(401)
+    started = datetime.fromisoformat(data["started"])
+    if utcnow() - started > timedelta(seconds=current_app.config["ONBOARDING_SESSION_LIFETIME"]):
+        session.pop(SESSION_KEY, None)
+        abort(401)
+    link = get_session().get(OnboardingLink, data["link"])
+    if link is None or link.account_id != data["account"]:
+        abort(401)
+    return link
+
+
+@bp.get("/onboarding")
+def status() -> ResponseReturnValue:
+    """Show the account's state: enabled, pending, what is still needed and by when."""
+    link = current_link()
+    account = get_session().get(ConnectedAccount, link.account_id)
+    version = get_catalog(current_app).version(account.catalog_version or None)
+    return render_template("portal/status.html", account=account, link=link,
+                           status=account_status(account, version.country(account.country)))
+
+
+def _session_ended(_error: Exception) -> ResponseReturnValue:
+    return render_template("portal/session_ended.html"), 401
+
+
+def init_app(app: Flask) -> None:
+    """Register the end-user pages."""
+    app.register_blueprint(bp)
+    app.register_error_handler(401, _session_ended)

@@ -1,0 +1,105 @@
+"""Opening onboarding links: single use, expiry, sessions bound to one account, and the status page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from freezegun import freeze_time
+from sqlmodel import Session, select
+
+from onboarding.db import get_engine
+from onboarding.models import OnboardingLink
+from onboarding.models.types import utcnow
+from onboarding.services.links import LinkRefused, redeem_link
+
+AUTH = {"Authorization": "Bearer platform-test-key"}
+URLS = {"return_url": "https://platform.example/return", "refresh_url": "https://platform.example/refresh"}
+
+
+def _account(client: FlaskClient, country: str = "US", business_type: str = "individual") -> dict[str, Any]:
+    return client.post("/api/v1/accounts", json={"country": country, "business_type": business_type},
+                       headers=AUTH).get_json()
+
+
+def _link(client: FlaskClient, account: dict[str, Any]) -> str:
+    url = client.post(f"/api/v1/accounts/{account['id']}/links", json=URLS, headers=AUTH).get_json()["url"]
+    return url.removeprefix("http://localhost")
+
+
+def test_a_link_starts_a_session_and_leaves_no_token_in_the_address(client: FlaskClient) -> None:
+    path = _link(client, _account(client))
+    response = client.get(path)
+    assert response.status_code == 303 and response.headers["Location"] == "/onboarding"
+    page = client.get("/onboarding")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-state="action_required"' in html
+    assert 'data-path="individual.dob"' in html and "Date of birth" in html  # the catalog's wording
+    assert 'href="https://platform.example/return"' in html
+    assert path.rsplit("/", 1)[1] not in html
+
+
+def test_a_used_link_sends_the_user_to_the_refresh_url(client: FlaskClient, app: Flask) -> None:
+    path = _link(client, _account(client))
+    client.get(path)
+    again = client.get(path)
+    assert again.status_code == 303 and again.headers["Location"] == URLS["refresh_url"]
+    with Session(get_engine(app)) as session:
+        assert session.exec(select(OnboardingLink)).one().used_at is not None
+
+
+def test_an_expired_link_sends_the_user_to_the_refresh_url(client: FlaskClient) -> None:
+    path = _link(client, _account(client))
+    with freeze_time(utcnow() + timedelta(hours=1, seconds=1)):
+        response = client.get(path)
+    assert response.status_code == 303 and response.headers["Location"] == URLS["refresh_url"]
+    assert client.get("/onboarding").status_code == 401  # no session was started
+
+
+def test_an_unknown_token_gets_a_page_that_says_what_to_do(client: FlaskClient) -> None:
+    response = client.get("/onboard/not-a-real-token")
+    assert response.status_code == 404 and "Onboarding links work once" in response.get_data(as_text=True)
+
+
+def test_without_a_session_the_status_page_is_refused(client: FlaskClient) -> None:
+    response = client.get("/onboarding")
+    assert response.status_code == 401 and "Your session has ended" in response.get_data(as_text=True)
+
+
+def test_sessions_end_after_their_lifetime(client: FlaskClient) -> None:
+    client.get(_link(client, _account(client)))
+    assert client.get("/onboarding").status_code == 200
+    with freeze_time(utcnow() + timedelta(hours=2, seconds=1)):
+        assert client.get("/onboarding").status_code == 401
+
+
+def test_a_new_link_replaces_the_session(client: FlaskClient) -> None:
+    first, second = _account(client), _account(client, "GB", "company")
+    client.get(_link(client, first))
+    client.get(_link(client, second))
+    html = client.get("/onboarding").get_data(as_text=True)
+    assert 'data-path="company.name"' in html and 'data-path="individual.dob"' not in html
+
+
+def test_a_tampered_session_cookie_is_refused(client: FlaskClient, app: Flask) -> None:
+    client.get(_link(client, _account(client)))
+    cookie = client.get_cookie("session")
+    client.set_cookie("session", cookie.value[:-2] + ("AA" if not cookie.value.endswith("AA") else "BB"))
+    assert client.get("/onboarding").status_code == 401
+
+
+def test_two_requests_racing_for_one_link_cannot_both_win(client: FlaskClient, app: Flask) -> None:
+    path = _link(client, _account(client))
+    token = path.rsplit("/", 1)[1]
+    engine = get_engine(app)
+    with Session(engine) as first, Session(engine) as second:
+        stale = second.exec(select(OnboardingLink)).one()  # `second` read the link while it was still unused
+        redeem_link(first, token, utcnow())
+        first.commit()
+        assert stale.used_at is None  # so only the conditional UPDATE can stop `second`
+        with pytest.raises(LinkRefused) as refused:
+            redeem_link(second, token, utcnow())
+        assert refused.value.reason == "used" and refused.value.refresh_url == URLS["refresh_url"]
