@@ -42,5 +42,8 @@ def extract_catalog(fileobj: BinaryIO, keywords: Any, comment_tags: Any, options
     lines = text.splitlines()
     name = getattr(fileobj, "name", "")
     short = "/".join(str(name).replace("\\", "/").split("/")[-2:])
-    for place, message in messages(tomllib.loads(text)):
+    data = tomllib.loads(text)
+    if "names_from" in data:  # names shown in the user's language come from Babel, not from here
+        return
+    for place, message in messages(data):
         yield _line_of(lines, message), None, message, [f"{short}: {place}"]

@@ -69,7 +69,7 @@ class VersionLoader:
         """Return the resolved version or raise `CatalogError` with every problem found."""
         info = sections.read_info(self.read, self.dir)
         steps = self._steps()
-        lists = sections.read_lists(self.read, self.dir)
+        lists, names_from = sections.read_lists(self.read, self.dir)
         formats = sections.read_bank_formats(self.read, self.dir)
         self._check_shared(steps, lists, formats)
         countries = {}
@@ -84,7 +84,7 @@ class VersionLoader:
         if self.read.problems:
             raise CatalogError(self.read.problems)
         assert info is not None
-        return Version(info, tuple(steps.values()), lists, formats, countries)
+        return Version(info, tuple(steps.values()), lists, formats, countries, names_from)
 
     # -- fields.toml --------------------------------------------------------------------------
 

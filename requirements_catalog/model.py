@@ -140,6 +140,7 @@ class Version:
     lists: Mapping[str, tuple[Option, ...]]
     bank_formats: Mapping[str, Mapping[str, Any]]
     countries: Mapping[str, CountryCatalog]
+    names_from: Mapping[str, str] = field(default_factory=dict)  # list -> where its shown names come from
 
     @property
     def id(self) -> str:

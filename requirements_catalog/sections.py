@@ -17,6 +17,7 @@ FORMAT_KEYS = ("description", "parts", "routing_number", "account_number", "need
                "normalize", "test_values")
 PART_KEYS = ("name", "label", "pattern", "check", "help")
 BANK_CHECKS = ("stdnum:", "schwifty:iban", "schwifty:bic")
+NAMES_FROM = ("babel-territories",)
 
 
 def read_info(read: Reader, directory: Path) -> VersionInfo | None:
@@ -48,15 +49,25 @@ def read_info(read: Reader, directory: Path) -> VersionInfo | None:
     ) if ok else None
 
 
-def read_lists(read: Reader, directory: Path) -> dict[str, tuple[Option, ...]]:
-    """Read the option lists in `lists/`."""
+def read_lists(read: Reader, directory: Path) -> tuple[dict[str, tuple[Option, ...]], dict[str, str]]:
+    """Read the option lists in `lists/`; return them and, per list, where its names come from.
+
+    A list with `names_from = "babel-territories"` keeps English labels only as a fallback: the
+    forms show Babel's country names in the user's language, so its labels are not translated.
+    """
     lists: dict[str, tuple[Option, ...]] = {}
+    names_from: dict[str, str] = {}
     for path in sorted((directory / "lists").glob("*.toml")):
         data = read.load(path)
         if data is None:
             continue
         file = read.name(path)
-        read.unknown_keys(file, "", data, ("option",))
+        read.unknown_keys(file, "", data, ("option", "names_from"))
+        if "names_from" in data:
+            if data["names_from"] not in NAMES_FROM:
+                read.problem(file, "names_from", f"must be one of {', '.join(NAMES_FROM)}", "names_from")
+            else:
+                names_from[path.stem] = data["names_from"]
         options, seen = [], set()
         for index, raw in read.tables(file, "option", data.get("option")):
             place = f"option[{index}]"
@@ -71,7 +82,7 @@ def read_lists(read: Reader, directory: Path) -> dict[str, tuple[Option, ...]]:
         if not options:
             read.problem(file, "option", "must list at least one option ([[option]] value, label)")
         lists[path.stem] = tuple(options)
-    return lists
+    return lists, names_from
 
 
 def read_bank_formats(read: Reader, directory: Path) -> dict[str, dict[str, Any]]:

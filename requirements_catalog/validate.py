@@ -127,6 +127,8 @@ def _needed_messages(version: Version) -> Iterator[tuple[str, str]]:
                 if field.help:
                     yield f"{code} {field.path}", field.help
     for name, options in version.lists.items():
+        if name in version.names_from:
+            continue
         for option in options:
             yield f"lists/{name} {option.value}", option.label
     for name, spec in version.bank_formats.items():

@@ -220,7 +220,9 @@ def lists(data: dict[str, Any]) -> dict[str, str]:
                                          "# company.structure values (the SDK's enum) with English labels."),
         "mcc": option_list([{"value": m["code"], "label": m["description"], "group": m.get("group")}
                             for m in data["mcc"]], "# Merchant category codes Stripe accepts, from Stripe's docs."),
-        "country": option_list(countries, "# ISO 3166-1 countries with Babel's English names (nationality)."),
+        "country": option_list(countries, "# ISO 3166-1 countries (nationality). Forms show Babel's names in the "
+                                          "user's language; the English\n# labels here are the fallback, so they are "
+                                          "not extracted for translation.\nnames_from = \"babel-territories\""),
     }
 
 
