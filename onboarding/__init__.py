@@ -11,7 +11,9 @@ from flask import Flask
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app; `config` overrides the environment (tests pass a mapping here)."""
     from . import api, catalog, catalog_cli, cli, config as settings, db, health, i18n, portal, views, webhooks
+    from . import csrf
     from .gateway import setup as gateway_setup
+    from .wizard import views as wizard_views
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(settings.load(app.instance_path, overrides=config))
@@ -24,6 +26,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
     portal.init_app(app)
+    app.register_blueprint(wizard_views.bp)
+    csrf.init_app(app)
     cli.init_app(app)
     catalog_cli.init_app(app)
     return app

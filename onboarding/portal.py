@@ -22,6 +22,7 @@ from .models.types import utcnow
 from .services.accounts import refresh_account
 from .services.links import LinkRefused, redeem_link
 from .services.status import account_status
+from .wizard.plan import due_requirements, needed_fields
 
 bp = Blueprint("portal", __name__)
 SESSION_KEY = "onboarding"
@@ -44,8 +45,18 @@ def open_link(token: str) -> ResponseReturnValue:
     except GatewayError:
         current_app.logger.warning("could not refresh account %s when its link was opened", link.account_id)
     session.clear()  # a new link replaces whatever session this browser had
-    session[SESSION_KEY] = {"account": link.account_id, "link": link.id, "started": now.isoformat()}
-    return redirect(url_for("portal.status"), 303)
+    session[SESSION_KEY] = {"account": link.account_id, "link": link.id, "started": now.isoformat(),
+                            "fields": visit_fields(account, link)}
+    return redirect(url_for("wizard.start"), 303)
+
+
+def visit_fields(account: ConnectedAccount, link: OnboardingLink) -> list[str]:
+    """Return the catalog fields this visit collects: what Stripe needs now (or eventually, on request)."""
+    version = get_catalog(current_app).version(account.catalog_version or None)
+    country = version.country(account.country)
+    if country is None:
+        return []
+    return needed_fields(country, account, due_requirements(account, link.collect))
 
 
 def current_link() -> OnboardingLink:

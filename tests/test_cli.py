@@ -77,7 +77,7 @@ def test_link_prints_a_single_use_url(runner: FlaskCliRunner, app: Flask) -> Non
     data = json.loads(result.output)
     assert data["url"].startswith("http://127.0.0.1:5000/onboard/") and data["collect"] == "currently_due"
     opened = app.test_client().get(data["url"].removeprefix("http://127.0.0.1:5000"))
-    assert opened.status_code == 303 and opened.headers["Location"] == "/onboarding"
+    assert opened.status_code == 303 and opened.headers["Location"] == "/onboarding/start"
     bad = runner.invoke(args=["accounts", "link", created["id"], "--return-url", "ftp://x",
                               "--refresh-url", "https://p.example/again"])
     assert bad.exit_code == 2 and "return_url must be an absolute https URL" in bad.output

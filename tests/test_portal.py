@@ -33,7 +33,8 @@ def _link(client: FlaskClient, account: dict[str, Any]) -> str:
 def test_a_link_starts_a_session_and_leaves_no_token_in_the_address(client: FlaskClient) -> None:
     path = _link(client, _account(client))
     response = client.get(path)
-    assert response.status_code == 303 and response.headers["Location"] == "/onboarding"
+    assert response.status_code == 303 and response.headers["Location"] == "/onboarding/start"
+    assert client.get("/onboarding/start").headers["Location"] == "/onboarding/step/business"
     page = client.get("/onboarding")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'data-state="action_required"' in html

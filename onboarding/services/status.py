@@ -42,7 +42,7 @@ def _needed(country: CountryCatalog | None, business_type: str, requirements: li
     found: dict[str, Needed] = {}
     missing = []
     for requirement in requirements:
-        catalog_field = _field_for(country, business_type, requirement) if country else None
+        catalog_field = field_for_requirement(country, business_type, requirement) if country else None
         if catalog_field is None:
             missing.append(requirement)
         elif catalog_field.path not in found:
@@ -50,7 +50,8 @@ def _needed(country: CountryCatalog | None, business_type: str, requirements: li
     return list(found.values()), missing
 
 
-def _field_for(country: CountryCatalog, business_type: str, requirement: str) -> Field | None:
+def field_for_requirement(country: CountryCatalog, business_type: str, requirement: str) -> Field | None:
+    """Return the catalog field that answers a Stripe requirement, persons (`person_xxx.`) included."""
     if not requirement.startswith("person_"):
         return country.field_for(business_type, requirement)
     # Stripe names an existing person `person_xxx.<field>`; the catalog names the role. Person

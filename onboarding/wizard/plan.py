@@ -1,0 +1,65 @@
+"""Which steps and questions an account's user sees: the catalog's fields that answer what Stripe needs.
+
+The fields of a visit are fixed when its link is opened (what was due then, or everything the
+catalog asks when the link collects `eventually_due`), so a user who goes back finds every question
+of the visit again; fields Stripe asks for during the visit (a failed verification) are added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from requirements_catalog import CountryCatalog, Field, Version
+
+from ..models import ConnectedAccount
+from ..services.status import field_for_requirement
+
+BUSINESS_TYPE_STEP = "business_type"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One page of the wizard."""
+
+    id: str
+    label: str
+    fields: tuple[Field, ...]
+    done: bool  # nothing on it is needed any more
+
+
+def due_requirements(account: ConnectedAccount, collect: str) -> list[str]:
+    """Return the requirement paths the visit collects: currently due first, eventually due on request."""
+    requirements = account.requirements or {}
+    due = list(requirements.get("currently_due") or [])
+    due += [r for r in requirements.get("past_due") or [] if r not in due]
+    if collect == "eventually_due":
+        due += [r for r in requirements.get("eventually_due") or [] if r not in due]
+    return due
+
+
+def needed_fields(country: CountryCatalog, account: ConnectedAccount, requirements: Iterable[str]) -> list[str]:
+    """Return the catalog field paths answering these requirements, in no particular order."""
+    business_type = account.business_type or "individual"
+    paths: dict[str, None] = {}
+    for requirement in requirements:
+        found = field_for_requirement(country, business_type, requirement)
+        if found is not None and account.service_agreement in found.service_agreements:
+            paths[found.path] = None
+    return list(paths)
+
+
+def build_steps(version: Version, account: ConnectedAccount, visit_fields: Iterable[str], needed_now: set[str]
+                ) -> list[Step]:
+    """Return the visit's steps in catalog order; a step is done when none of its fields is needed now."""
+    country = version.country(account.country)
+    if country is None or account.business_type is None:
+        return []
+    wanted = set(visit_fields) | needed_now
+    fields = [f for f in country.fields(account.business_type, account.service_agreement) if f.path in wanted]
+    steps = []
+    for step in version.steps:
+        on_step = tuple(f for f in fields if f.step == step.id)
+        if on_step:
+            steps.append(Step(step.id, step.label, on_step, done=not any(f.path in needed_now for f in on_step)))
+    return steps

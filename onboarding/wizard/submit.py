@@ -1,0 +1,229 @@
+"""Submit one wizard step: check every answer with the catalog, then send it to Stripe at once.
+
+Order of writes: uploads (Files API), then one account update with every account-level answer,
+then the payout bank account. Each write goes through the outbox with an idempotency key derived
+from the rendered form's one-time `submission` value, so a double submit replays Stripe's first
+answer instead of writing twice. Stripe's refusals come back on the input their `param` names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from requirements_catalog import Version
+from requirements_catalog.values import Context, N_, bank_parameters, check
+
+from ..gateway import BankAccount, Gateway, GatewayError, InvalidRequest, RateLimited
+from ..models import ConnectedAccount
+from ..services import outbox
+from .questions import Question, read_answer, to_params
+from .stripe_errors import message_for
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+MAGIC = ((b"\xff\xd8\xff", "jpeg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"%PDF-", "pdf"))
+
+
+class Upload(Protocol):
+    """What the step needs of an uploaded file (werkzeug's FileStorage has it)."""
+
+    filename: str | None
+
+    def read(self) -> bytes:
+        """Return the content."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message id and the values for its placeholders; translated where it is shown."""
+
+    text: str
+    params: dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    """What a submission did: problems per input or question name, and problems of the whole step."""
+
+    errors: dict[str, list[Message]] = field(default_factory=dict)
+    general: list[Message] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the step was accepted."""
+        return not self.errors and not self.general
+
+    def add(self, name: str, message: str, params: Mapping[str, Any] | None = None) -> None:
+        """Record a problem (a message id and its values) on an input or a question."""
+        self.errors.setdefault(name, []).append(Message(message, dict(params or {})))
+
+    def fail(self, message: str) -> None:
+        """Record a problem of the whole step."""
+        self.general.append(Message(message, {}))
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Who submits, when, from where, and for which rendered form."""
+
+    now: datetime
+    ip: str
+    user_agent: str
+    submission: str
+    test_mode: bool
+
+
+def _key(account: ConnectedAccount, submission: str, operation: str, index: int = 0) -> str:
+    # 128 bits of digest: with the operation the key fits the 64-character column.
+    digest = hashlib.sha256(f"{account.id}:{submission}:{operation}:{index}".encode()).hexdigest()[:32]
+    return f"{operation.replace('.', '-')}-{digest}"
+
+
+def _set(params: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        params = params.setdefault(part, {})
+    params[last] = value
+
+
+def _file_kind(content: bytes) -> str | None:
+    return next((kind for magic, kind in MAGIC if content.startswith(magic)), None)
+
+
+def _blank(answer: Any) -> bool:
+    return answer in (None, "", [], {}, False)
+
+
+def _check_answers(questions: list[Question], form: Mapping[str, str], needed: set[str], ctx: Context,
+                   outcome: Outcome) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for question in questions:
+        if question.field.type == "document":
+            continue
+        answer = read_answer(question, form)
+        if _blank(answer) and (question.provided or question.name not in needed
+                               or question.field.type == "boolean"):
+            continue  # nothing to change: kept as Stripe has it
+        for problem in check(question.field, answer, ctx):
+            name = f"{question.name}.{problem.part}" if problem.part else question.name
+            outcome.add(name, problem.message, problem.params)
+        answers[question.name] = answer
+    return answers
+
+
+def _check_files(questions: list[Question], files: Mapping[str, Upload], needed: set[str], outcome: Outcome
+                 ) -> dict[str, tuple[Question, str, bytes]]:
+    uploads: dict[str, tuple[Question, str, bytes]] = {}
+    for question in (q for q in questions if q.field.type == "document"):
+        formats = question.field.validation["formats"]
+        for input_ in question.inputs:
+            upload = files.get(input_.name)
+            content = upload.read() if upload is not None and upload.filename else b""
+            if not content:
+                if input_.required and question.name in needed:
+                    outcome.add(input_.name, N_("Upload a file."))
+                continue
+            kind = _file_kind(content)
+            if len(content) > MAX_FILE_BYTES:
+                outcome.add(input_.name, N_("The file is larger than 10 MB."))
+            elif kind not in formats:
+                outcome.add(input_.name, N_("Upload a JPEG or PNG image.") if "pdf" not in formats
+                            else N_("Upload a JPEG, PNG or PDF file."))
+            else:
+                uploads[input_.name] = (question, f"upload.{kind}", content)
+    return uploads
+
+
+def submit_step(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount, version: Version,
+                questions: list[Question], form: Mapping[str, str], files: Mapping[str, Upload], needed: set[str],
+                visit: Visit) -> Outcome:
+    """Check a step's answers and send them to Stripe; update the cached account on success."""
+    outcome = Outcome()
+    ctx = Context(account.country, version, visit.now.date(), visit.test_mode)
+    answers = _check_answers(questions, form, needed, ctx, outcome)
+    uploads = _check_files(questions, files, needed, outcome)
+    if not outcome.ok:
+        return outcome
+    by_name = {q.name: q for q in questions}
+    try:
+        params = _account_params(db, engine, gateway, account, by_name, answers, uploads, visit)
+        if params:
+            outbox.perform(db, engine, "accounts.update",
+                           lambda key: gateway.update_account(account.stripe_id, params, idempotency_key=key),
+                           account_id=account.id, target=account.stripe_id, now=visit.now,
+                           key=_key(account, visit.submission, "accounts.update"))
+        for name, answer in answers.items():
+            if by_name[name].field.type == "bank_account":
+                _add_bank_account(db, engine, gateway, account, version, by_name[name], answer, visit)
+        account.apply_stripe_state(gateway.retrieve_account(account.stripe_id), visit.now)
+        db.add(account)
+    except InvalidRequest as exc:
+        _place_stripe_error(exc, questions, outcome)
+    except RateLimited:
+        outcome.fail(N_("Too many requests right now. Wait a moment and try again."))
+    except GatewayError:
+        outcome.fail(N_("We could not reach Stripe. Your answers are kept here; try again in a moment."))
+    return outcome
+
+
+def _account_params(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount,
+                    by_name: dict[str, Question], answers: dict[str, Any],
+                    uploads: dict[str, tuple[Question, str, bytes]], visit: Visit) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for name, answer in answers.items():
+        question = by_name[name]
+        if question.field.type == "bank_account":
+            continue
+        if question.field.type == "attestation":
+            _set(params, name, {"date": int(visit.now.timestamp()), "ip": visit.ip, "user_agent": visit.user_agent})
+        else:
+            _set(params, name, to_params(question, answer, account.country))
+    for index, (name, (question, filename, content)) in enumerate(sorted(uploads.items())):
+        purpose = question.field.validation["purpose"]
+        uploaded = outbox.perform(db, engine, "files.create",
+                                  lambda key, purpose=purpose, filename=filename, content=content:
+                                  gateway.upload_file(purpose, filename, content, idempotency_key=key),
+                                  account_id=account.id, target=account.stripe_id, now=visit.now,
+                                  key=_key(account, visit.submission, "files.create", index))
+        _set(params, name, [uploaded["id"]] if name == question.name else uploaded["id"])
+    return params
+
+
+def _add_bank_account(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount, version: Version,
+                      question: Question, answer: dict[str, Any], visit: Visit) -> None:
+    validation = question.field.validation
+    spec = version.bank_formats[answer.get("format", validation["format"])]
+    numbers = bank_parameters(spec, answer)
+    country_catalog = version.country(account.country)
+    currency = answer.get("currency") or (country_catalog.default_currency if country_catalog else "")
+    holder = answer.get("account_holder_name") or None
+    bank = BankAccount(country=account.country, currency=currency, account_number=numbers["account_number"],
+                       routing_number=numbers.get("routing_number"), account_holder_name=holder,
+                       account_holder_type="company" if account.business_type not in (None, "individual")
+                       else "individual")
+    outbox.perform(db, engine, "external_accounts.create",
+                   lambda key: gateway.add_external_account(account.stripe_id, bank, idempotency_key=key),
+                   account_id=account.id, target=account.stripe_id, now=visit.now,
+                   key=_key(account, visit.submission, "external_accounts.create"))
+
+
+def _place_stripe_error(exc: InvalidRequest, questions: list[Question], outcome: Outcome) -> None:
+    message = message_for(exc.code)
+    param = exc.param or ""
+    inputs = {i.name for q in questions for i in q.inputs}
+    if param in inputs:
+        outcome.add(param, message)
+        return
+    owner = next((q for q in questions if param == q.name or param.startswith(q.name + ".")), None)
+    if owner is None and param.startswith("external_account"):
+        owner = next((q for q in questions if q.field.type == "bank_account"), None)
+    if owner is not None:
+        outcome.add(owner.name, message)
+    else:
+        outcome.fail(message)
