@@ -1,18 +1,57 @@
-"""Locale selection and Babel set-up (the catalogs arrive with the onboarding forms)."""
+"""Locales: an explicit choice (`?lang=`, kept in the session), then `Accept-Language`, then English.
+
+Message catalogs live in `onboarding/translations/<locale>/LC_MESSAGES/` as `.po` sources with
+their compiled `.mo` files next to them (a test fails when a `.mo` is older than its `.po`).
+Country and region names, dates and numbers come from Babel's locale data, not from the catalogs.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, request
-from flask_babel import Babel
+from typing import Any
 
-SUPPORTED_LOCALES = ("en",)
+from babel import Locale
+from flask import Flask, request, session
+from flask_babel import Babel, get_locale
+
+SUPPORTED_LOCALES = ("en", "de", "fr", "es", "it", "nl", "pt", "ja", "zh_Hans", "sv", "da", "fi", "nb", "pl")
+# Accept-Language tags that mean one of ours without naming it exactly.
+ALIASES = {"zh": "zh_Hans", "zh-cn": "zh_Hans", "zh-sg": "zh_Hans", "zh-hans": "zh_Hans", "no": "nb", "nn": "nb"}
+SESSION_KEY = "locale"
+
+
+def _from_header() -> str | None:
+    for tag, _quality in request.accept_languages:
+        tag = tag.lower().replace("_", "-")
+        if tag in ALIASES:
+            return ALIASES[tag]
+        for locale in SUPPORTED_LOCALES:
+            if tag == locale.lower().replace("_", "-") or tag.split("-")[0] == locale.lower():
+                return locale
+    return None
 
 
 def select_locale() -> str:
-    """Pick the locale: the `Accept-Language` header among the supported ones, else English."""
-    return request.accept_languages.best_match(SUPPORTED_LOCALES) or "en"
+    """Pick the locale: `?lang=` (remembered), then the session, then `Accept-Language`, then English."""
+    chosen = request.args.get("lang")
+    if chosen in SUPPORTED_LOCALES:
+        session[SESSION_KEY] = chosen
+        return chosen
+    remembered = session.get(SESSION_KEY)
+    if remembered in SUPPORTED_LOCALES:
+        return remembered
+    return _from_header() or "en"
+
+
+def _template_values() -> dict[str, Any]:
+    current = str(get_locale() or "en")
+    return {
+        "html_lang": current.replace("_", "-"),
+        "locales": [(code, Locale.parse(code).get_display_name(code).capitalize()) for code in SUPPORTED_LOCALES],
+        "current_locale": current,
+    }
 
 
 def init_app(app: Flask) -> None:
-    """Attach Flask-Babel."""
+    """Attach Flask-Babel and give templates the locale switcher's values."""
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
+    app.context_processor(_template_values)

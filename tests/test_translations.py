@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
 
+import pytest
 from babel.messages.frontend import CommandLineInterface
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,3 +36,34 @@ def test_catalog_labels_and_value_messages_are_extracted() -> None:
     assert "Business Number (BN)" in messages and "Computer Software Stores" in messages
     assert "Enter a valid postal code, for example %(example)s." in messages  # requirements_catalog/values.py
     assert "Sort code" in messages  # bank format parts
+
+
+LOCALES = ("de", "fr", "es", "it", "nl", "pt", "ja", "zh_Hans", "sv", "da", "fi", "nb", "pl")
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_message_is_translated(locale: str) -> None:
+    """No English left on a non-English page: no entry is missing, fuzzy or loses a placeholder."""
+    with (POT.parent / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    template = _messages(POT)
+    ids = {m.id for m in catalog if m.id}
+    assert ids == set(template), "run `pybabel update` (see babel.cfg) and translate the new messages"
+    for message in catalog:
+        if not message.id:
+            continue
+        assert message.string and not message.fuzzy, f"{locale}: {message.id!r} is not translated"
+        assert sorted(PLACEHOLDER.findall(message.string)) == sorted(PLACEHOLDER.findall(message.id)), (
+            f"{locale}: {message.id!r} changes its placeholders")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_compiled_catalogs_are_current(locale: str) -> None:
+    folder = POT.parent / locale / "LC_MESSAGES"
+    with (folder / "messages.po").open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    assert compiled.getvalue() == (folder / "messages.mo").read_bytes(), (
+        f"{locale}: messages.mo is stale; run `pybabel compile -d onboarding/translations`")

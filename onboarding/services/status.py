@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -50,14 +51,19 @@ def _needed(country: CountryCatalog | None, business_type: str, requirements: li
     return list(found.values()), missing
 
 
-def field_for_requirement(country: CountryCatalog, business_type: str, requirement: str) -> Field | None:
-    """Return the catalog field that answers a Stripe requirement, persons (`person_xxx.`) included."""
+def field_for_requirement(country: CountryCatalog, business_type: str, requirement: str,
+                          person_roles: Mapping[str, Sequence[str]] | None = None) -> Field | None:
+    """Return the catalog field that answers a Stripe requirement, persons (`person_xxx.`) included.
+
+    Stripe names an existing person `person_xxx.<field>`; the catalog names the role. With the
+    account's persons (`person_roles`: id -> roles) the person's own roles are tried first; person
+    questions are worded alike in every role, so otherwise the first role that asks it is used.
+    """
     if not requirement.startswith("person_"):
         return country.field_for(business_type, requirement)
-    # Stripe names an existing person `person_xxx.<field>`; the catalog names the role. Person
-    # questions are worded alike in every role, so the first role that asks it gives the label.
-    rest = requirement.split(".", 1)[-1]
-    candidates = (country.field_for(business_type, f"{role}.{rest}") for role in PERSON_ROLES)
+    person, _, rest = requirement.partition(".")
+    roles = [*(person_roles or {}).get(person, ()), *PERSON_ROLES]
+    candidates = (country.field_for(business_type, f"{role}.{rest}") for role in roles)
     return next((found for found in candidates if found is not None), None)
 
 

@@ -7,7 +7,7 @@ of the visit again; fields Stripe asks for during the visit (a failed verificati
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from requirements_catalog import CountryCatalog, Field, Version
@@ -38,12 +38,13 @@ def due_requirements(account: ConnectedAccount, collect: str) -> list[str]:
     return due
 
 
-def needed_fields(country: CountryCatalog, account: ConnectedAccount, requirements: Iterable[str]) -> list[str]:
+def needed_fields(country: CountryCatalog, account: ConnectedAccount, requirements: Iterable[str],
+                  person_roles: Mapping[str, Sequence[str]] | None = None) -> list[str]:
     """Return the catalog field paths answering these requirements, in no particular order."""
     business_type = account.business_type or "individual"
     paths: dict[str, None] = {}
     for requirement in requirements:
-        found = field_for_requirement(country, business_type, requirement)
+        found = field_for_requirement(country, business_type, requirement, person_roles)
         if found is not None and account.service_agreement in found.service_agreements:
             paths[found.path] = None
     return list(paths)

@@ -69,6 +69,15 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class PersonTarget:
+    """The person a role step writes: an existing one (`person_id`) or a new one holding `role`."""
+
+    role: str  # representative, owners, directors, executives
+    relationship: str  # the Stripe relationship flag of the role
+    person_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Visit:
     """Who submits, when, from where, and for which rendered form."""
 
@@ -142,8 +151,11 @@ def _check_files(questions: list[Question], files: Mapping[str, Upload], needed:
 
 def submit_step(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount, version: Version,
                 questions: list[Question], form: Mapping[str, str], files: Mapping[str, Upload], needed: set[str],
-                visit: Visit) -> Outcome:
-    """Check a step's answers and send them to Stripe; update the cached account on success."""
+                visit: Visit, person: PersonTarget | None = None) -> Outcome:
+    """Check a step's answers and send them to Stripe; update the cached account on success.
+
+    With `person`, the role's answers go to that person (created when new) instead of the account.
+    """
     outcome = Outcome()
     ctx = Context(account.country, version, visit.now.date(), visit.test_mode)
     answers = _check_answers(questions, form, needed, ctx, outcome)
@@ -153,6 +165,8 @@ def submit_step(db: Session, engine: Engine, gateway: Gateway, account: Connecte
     by_name = {q.name: q for q in questions}
     try:
         params = _account_params(db, engine, gateway, account, by_name, answers, uploads, visit)
+        if person is not None:
+            _write_person(db, engine, gateway, account, person, params.pop(person.role, {}), visit)
         if params:
             outbox.perform(db, engine, "accounts.update",
                            lambda key: gateway.update_account(account.stripe_id, params, idempotency_key=key),
@@ -193,6 +207,39 @@ def _account_params(db: Session, engine: Engine, gateway: Gateway, account: Conn
                                   key=_key(account, visit.submission, "files.create", index))
         _set(params, name, [uploaded["id"]] if name == question.name else uploaded["id"])
     return params
+
+
+def _write_person(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount, person: PersonTarget,
+                  params: dict[str, Any], visit: Visit) -> None:
+    relationship = params.setdefault("relationship", {})
+    relationship[person.relationship] = True
+    if person.person_id is None:
+        outbox.perform(db, engine, "persons.create",
+                       lambda key: gateway.create_person(account.stripe_id, params, idempotency_key=key),
+                       account_id=account.id, target=account.stripe_id, now=visit.now,
+                       key=_key(account, visit.submission, "persons.create"))
+    else:
+        person_id = person.person_id
+        outbox.perform(db, engine, "persons.update",
+                       lambda key: gateway.update_person(account.stripe_id, person_id, params, idempotency_key=key),
+                       account_id=account.id, target=person_id, now=visit.now,
+                       key=_key(account, visit.submission, "persons.update"))
+
+
+def remove_person(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount, person_id: str,
+                  visit: Visit) -> Outcome:
+    """Delete a person from the account (an owner or director entered by mistake)."""
+    outcome = Outcome()
+    try:
+        outbox.perform(db, engine, "persons.delete",
+                       lambda key: gateway.delete_person(account.stripe_id, person_id, idempotency_key=key),
+                       account_id=account.id, target=person_id, now=visit.now,
+                       key=_key(account, visit.submission, "persons.delete"))
+        account.apply_stripe_state(gateway.retrieve_account(account.stripe_id), visit.now)
+        db.add(account)
+    except GatewayError:
+        outcome.fail(N_("We could not reach Stripe. Your answers are kept here; try again in a moment."))
+    return outcome
 
 
 def _add_bank_account(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount, version: Version,

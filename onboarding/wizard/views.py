@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
@@ -20,19 +22,38 @@ from ..models.types import utcnow
 from ..portal import SESSION_KEY, current_link
 from .plan import Step, build_steps, due_requirements, needed_fields
 from .questions import Question, Setting, build_question, read_answer
-from .submit import Outcome, Visit, submit_step
+from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, list_persons, members, person_roles
+from .submit import Outcome, PersonTarget, Visit, remove_person, submit_step
 
 bp = Blueprint("wizard", __name__, url_prefix="/onboarding")
 
 
-def _context() -> tuple[ConnectedAccount, Version, list[Step], set[str]]:
+@dataclass
+class Visiting:
+    """Everything a wizard request works with."""
+
+    account: ConnectedAccount
+    version: Version
+    steps: list[Step]
+    needed: set[str]  # catalog paths Stripe needs now
+    persons: list[dict[str, Any]]  # the company's people (empty for individuals)
+
+
+def _context() -> Visiting:
     link = current_link()
     account = get_session().get(ConnectedAccount, link.account_id)
     version = get_catalog(current_app).version(account.catalog_version or None)
     country = version.country(account.country)
-    needed_now = set(needed_fields(country, account, due_requirements(account, link.collect))) if country else set()
-    steps = build_steps(version, account, session[SESSION_KEY].get("fields", []), needed_now)
-    return account, version, steps, needed_now
+    persons: list[dict[str, Any]] = []
+    if account.business_type not in (None, "individual") and account.stripe_id:
+        try:
+            persons = list_persons(get_gateway(current_app), account.stripe_id)
+        except GatewayError:
+            current_app.logger.warning("could not list the persons of %s", account.id)
+    requirements = due_requirements(account, link.collect)
+    needed = set(needed_fields(country, account, requirements, person_roles(persons))) if country else set()
+    steps = build_steps(version, account, session[SESSION_KEY].get("fields", []), needed)
+    return Visiting(account, version, steps, needed, persons)
 
 
 def _setting(account: ConnectedAccount, version: Version) -> Setting:
@@ -42,22 +63,25 @@ def _setting(account: ConnectedAccount, version: Version) -> Setting:
 @bp.get("/start")
 def start() -> ResponseReturnValue:
     """Go to the first step that still needs something, or to the status page when nothing does."""
-    _, _, steps, _ = _context()
-    pending = next((step for step in steps if not step.done), None)
+    pending = next((step for step in _context().steps if not step.done), None)
     return redirect(url_for("wizard.step", step_id=pending.id) if pending else url_for("portal.status"), 303)
 
 
-def _questions(step: Step, account: ConnectedAccount, version: Version) -> list[Question]:
+def _stripe_state(account: ConnectedAccount) -> dict[str, Any]:
     try:
-        state = get_gateway(current_app).retrieve_account(account.stripe_id) if account.stripe_id else {}
+        return get_gateway(current_app).retrieve_account(account.stripe_id) if account.stripe_id else {}
     except GatewayError:
-        state = {}  # the form still works; it just is not prefilled
+        return {}  # the form still works; it just is not prefilled
+
+
+def _questions(fields: Any, account: ConnectedAccount, version: Version, state: dict[str, Any]) -> list[Question]:
     setting = _setting(account, version)
-    return [build_question(f, setting, state) for f in step.fields]
+    return [build_question(f, setting, state) for f in fields]
 
 
 def _render(steps: list[Step], step: Step, questions: list[Question], outcome: Outcome | None = None,
-            form: Any = None, status: int = 200) -> ResponseReturnValue:
+            form: Any = None, status: int = 200, template: str = "wizard/step.html", **extra: Any
+            ) -> ResponseReturnValue:
     if outcome is not None and form is not None:
         for question in questions:
             _keep_typed(question, form)
@@ -66,9 +90,9 @@ def _render(steps: list[Step], step: Step, questions: list[Question], outcome: O
                 input_.errors = [_text(m) for m in outcome.errors.get(input_.name, [])]
     general = [_text(m) for m in outcome.general] if outcome else []
     index = [s.id for s in steps].index(step.id)
-    return render_template("wizard/step.html", steps=steps, step=step, index=index, questions=questions,
+    return render_template(template, steps=steps, step=step, index=index, questions=questions,
                            general=general, submission=secrets.token_urlsafe(16),
-                           previous=steps[index - 1] if index else None), status
+                           previous=steps[index - 1] if index else None, **extra), status
 
 
 def _text(message: Any) -> str:
@@ -91,25 +115,86 @@ def _keep_typed(question: Question, form: Any) -> None:
 @bp.route("/step/<step_id>", methods=["GET", "POST"])
 def step(step_id: str) -> ResponseReturnValue:
     """Show a step, or check and send its answers and go on to the next step that needs something."""
-    account, version, steps, needed_now = _context()
-    current = next((s for s in steps if s.id == step_id), None)
+    visiting = _context()
+    current = next((s for s in visiting.steps if s.id == step_id), None)
     if current is None:
         abort(404)
+    if step_id in ROLE_STEPS:
+        return _role_step(visiting, current)
+    account, version = visiting.account, visiting.version
     if request.method == "POST":
-        setting = _setting(account, version)
-        allowed = {i.name for f in current.fields for i in build_question(f, setting, None).inputs}
-        if (set(request.form) | set(request.files)) - allowed - {"csrf_token", "submission"}:
-            abort(400)  # a tampered post: fields that are not on this step; nothing is read or written
-    questions = _questions(current, account, version)
+        _refuse_unexpected(current.fields, account, version)
+    questions = _questions(current.fields, account, version, _stripe_state(account))
     if request.method == "GET":
-        return _render(steps, current, questions)
-    visit = Visit(now=utcnow(), ip=request.remote_addr or "", user_agent=request.user_agent.string[:500],
-                  submission=request.form.get("submission") or secrets.token_urlsafe(16),
-                  test_mode=get_gateway(current_app).mode != "stripe" or _is_test_key())
+        return _render(visiting.steps, current, questions)
     outcome = submit_step(get_session(), get_engine(current_app), get_gateway(current_app), account, version,
-                          questions, request.form, request.files, needed_now, visit)
+                          questions, request.form, request.files, visiting.needed, _visit())
     if not outcome.ok:
-        return _render(steps, current, questions, outcome, request.form, 422)
+        return _render(visiting.steps, current, questions, outcome, request.form, 422)
+    return redirect(url_for("wizard.start"), 303)
+
+
+def _refuse_unexpected(fields: Any, account: ConnectedAccount, version: Version, extra: set[str] = frozenset()
+                       ) -> None:
+    """Answer 400 to a post with fields that are not on the step, before anything is read or written."""
+    setting = _setting(account, version)
+    allowed = {i.name for f in fields for i in build_question(f, setting, None).inputs}
+    if (set(request.form) | set(request.files)) - allowed - {"csrf_token", "submission"} - extra:
+        abort(400)
+
+
+def _visit() -> Visit:
+    return Visit(now=utcnow(), ip=request.remote_addr or "", user_agent=request.user_agent.string[:500],
+                 submission=request.form.get("submission") or secrets.token_urlsafe(16),
+                 test_mode=get_gateway(current_app).mode != "stripe" or _is_test_key())
+
+
+def _role_step(visiting: Visiting, current: Step) -> ResponseReturnValue:
+    """A step about people: edit the representative, or add, edit and remove owners, directors, executives."""
+    account, version, role = visiting.account, visiting.version, current.id
+    country = version.country(account.country)
+    role_fields = [f for f in country.fields(account.business_type, account.service_agreement)
+                   if f.person_role == role]
+    account_fields = [f for f in current.fields if f.person_role != role]
+    people = members(visiting.persons, role)
+    person_id = request.values.get("person") or (people[0]["id"] if role in SINGLE and people else None)
+    editing = next((p for p in people if p["id"] == person_id), None)
+    if person_id and editing is None:
+        abort(404)  # not a person of this account in this role
+    action = request.form.get("action") if request.method == "POST" else None
+    if action == "remove" and editing is not None and role not in SINGLE:
+        remove_person(get_session(), get_engine(current_app), get_gateway(current_app), account, editing["id"],
+                      _visit())
+        return redirect(url_for("wizard.step", step_id=role), 303)
+    if action == "save":
+        _refuse_unexpected(role_fields, account, version, {"action", "person"})
+    elif action == "continue":
+        _refuse_unexpected(account_fields, account, version, {"action"})
+    elif request.method == "POST":
+        abort(400)
+    state = _stripe_state(account)
+    person_questions = _questions(role_fields, account, version, {role: editing or {}})
+    account_questions = _questions(account_fields, account, version, state)
+    render = partial(_render, visiting.steps, current, template="wizard/role_step.html", people=people,
+                     editing=editing, role=role, single=role in SINGLE, display_name=display_name,
+                     account_questions=account_questions)
+    if request.method == "GET":
+        return render(person_questions)
+    if action == "save":
+        # A new person's minimum answers are required; documents only once Stripe asks for them.
+        needed = visiting.needed | {f.path for f in role_fields if f.required == "minimum" and f.type != "document"}
+        target = PersonTarget(role, RELATIONSHIP[role], editing["id"] if editing else None)
+        outcome = submit_step(get_session(), get_engine(current_app), get_gateway(current_app), account, version,
+                              person_questions, request.form, request.files, needed, _visit(), target)
+        if not outcome.ok:
+            return render(person_questions, outcome, request.form, 422)
+        return redirect(url_for("wizard.start" if role in SINGLE else "wizard.step", step_id=role), 303)
+    outcome = submit_step(get_session(), get_engine(current_app), get_gateway(current_app), account, version,
+                          account_questions, request.form, request.files, visiting.needed, _visit())
+    if not outcome.ok:
+        for question in account_questions:
+            question.errors = [_text(m) for m in outcome.errors.get(question.name, [])]
+        return render(person_questions, outcome, None, 422)
     return redirect(url_for("wizard.start"), 303)
 
 

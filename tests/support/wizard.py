@@ -21,16 +21,25 @@ class Page:
 
     path: str
     response: TestResponse
+    fragment: str | None = None  # one form of the page (see `form`)
 
     @property
     def html(self) -> str:
-        """Return the page's HTML."""
-        return self.response.get_data(as_text=True)
+        """Return the page's HTML (or the form it was narrowed to)."""
+        return self.fragment if self.fragment is not None else self.response.get_data(as_text=True)
 
     def inputs(self) -> list[str]:
         """Return the names of the form's visible inputs, in page order."""
         names = re.findall(r'<(?:input|select|textarea)[^>]*\sname="([^"]+)"', self.html)
         return [n for n in dict.fromkeys(names) if n not in HIDDEN]
+
+    def form(self, action: str, person: str | None = None) -> Page:
+        """Return the page narrowed to the form with this `action` (and `person`) hidden input."""
+        for chunk in self.html.split("<form")[1:]:
+            body = chunk.split("</form>")[0]
+            if f'name="action" value="{action}"' in body and (person is None or f'value="{person}"' in body):
+                return Page(self.path, self.response, "<form" + body)
+        raise AssertionError(f"no form with action {action!r} on {self.path}")
 
     def hidden(self) -> dict[str, str]:
         """Return the hidden inputs a browser posts back."""
@@ -66,8 +75,11 @@ class Wizard:
     def submit(self, page: Page, answers: Mapping[str, Any], extra: Mapping[str, Any] | None = None,
                submission: str | None = None) -> TestResponse:
         """Post the page's form with the answers its inputs ask for (and `extra` fields, to tamper)."""
-        data = {name: answers[name] for name in page.inputs() if name in answers}
+        data = {name: answers[name] for name in page.inputs() if name in answers and name not in ("action", "person")}
         hidden = page.hidden()
+        for name in ("action", "person"):
+            if (found := re.search(rf'name="{name}" value="([^"]*)"', page.html)) is not None:
+                hidden[name] = found.group(1)
         if submission:
             hidden["submission"] = submission
         return self.client.post(page.path, data={**data, **hidden, **(extra or {})},

@@ -1,0 +1,66 @@
+"""Locale selection and translated pages: switcher, Accept-Language, catalog labels, Babel names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.support.wizard import Wizard
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "onboarding" / "translations"
+
+
+def _translation(locale: str, message: str) -> str:
+    with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        return read_po(handle).get(message).string
+
+
+@pytest.mark.parametrize("header, locale, lang", [
+    ("de-DE,de;q=0.9,en;q=0.5", "de", "de"), ("zh-CN,zh;q=0.9", "zh_Hans", "zh-Hans"),
+    ("nb-NO", "nb", "nb"), ("no", "nb", "nb"), ("pt-BR", "pt", "pt"), ("ko-KR", "en", "en"),
+])
+def test_accept_language_picks_a_supported_locale(client: FlaskClient, header: str, locale: str, lang: str) -> None:
+    html = client.get("/onboard/unknown-token", headers={"Accept-Language": header}).get_data(as_text=True)
+    assert f'<html lang="{lang}">' in html
+    expected = "This link does not work" if locale == "en" else _translation(locale, "This link does not work")
+    assert f"<h1>{expected}</h1>" in html
+
+
+def test_an_explicit_choice_wins_and_is_remembered(client: FlaskClient) -> None:
+    headers = {"Accept-Language": "de"}
+    assert '<html lang="ja">' in client.get("/?lang=ja", headers=headers).get_data(as_text=True)
+    assert '<html lang="ja">' in client.get("/", headers=headers).get_data(as_text=True)
+    # An unknown choice is ignored: the remembered one stays.
+    assert '<html lang="ja">' in client.get("/?lang=xx", headers=headers).get_data(as_text=True)
+
+
+def test_every_page_offers_every_locale_by_its_own_name(client: FlaskClient) -> None:
+    html = client.get("/").get_data(as_text=True)
+    for code, name in (("de", "Deutsch"), ("ja", "日本語"), ("zh_Hans", "中文 (简体)"), ("nb", "Norsk bokmål")):
+        assert f'href="?lang={code}"' in html and f">{name}</a>" in html
+
+
+def test_wizard_pages_use_the_catalog_wording_in_the_users_language(client: FlaskClient, app: Flask) -> None:
+    wizard = Wizard(client, "FR")
+    client.get("/?lang=fr")
+    page = wizard.start()
+    assert _translation("fr", "Business details") in page.html
+    html = client.get("/onboarding/step/individual").get_data(as_text=True)
+    assert _translation("fr", "Date of birth") in html and ">Date of birth<" not in html
+    assert ">janvier<" in html  # month names from Babel
+
+
+def test_nationality_lists_country_names_from_babel(client: FlaskClient) -> None:
+    from onboarding.wizard.questions import Setting, build_question
+    from requirements_catalog import Catalog
+
+    version = Catalog().version()
+    field = version.country("SG").field_for("company", "representative.nationality")
+    assert field is not None
+    question = build_question(field, Setting("SG", version, "de", str), None)
+    names = dict(question.inputs[0].choices)
+    assert names["DE"] == "Deutschland" and names["JP"] == "Japan" and names["CH"] == "Schweiz"

@@ -1,0 +1,100 @@
+"""Companies through the wizard: business details, the representative, owners (add, edit, remove)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from tests.support.wizard import Wizard
+
+PERSON = {"dob.day": "1", "dob.month": "1", "dob.year": "1901", "address.line1": "address_full_match",
+          "address.city": "San Francisco", "address.state": "CA", "address.postal_code": "94103",
+          "phone": "0000000000", "ssn_last_4": "0000", "political_exposure": "none"}
+US_COMPANY = {
+    "company.name": "Rosen Software Inc.", "company.tax_id": "000000000", "company.phone": "0000000000",
+    "company.address.line1": "address_full_match", "company.address.city": "San Francisco",
+    "company.address.state": "CA", "company.address.postal_code": "94103",
+    "business_profile.mcc": "5734", "business_profile.url": "https://accessible.stripe.com",
+    **{f"representative.{k}": v for k, v in PERSON.items()},
+    "representative.first_name": "Jenny", "representative.last_name": "Rosen", "representative.email": "j@example.com",
+    "representative.relationship.title": "CEO", "representative.relationship.executive": "yes",
+    "external_account.routing_number": "110000000", "external_account.account_number": "000123456789",
+    "tos_acceptance": "yes",
+}
+
+
+def _owner(first: str, last: str) -> dict[str, Any]:
+    return {**{f"owners.{k}": v for k, v in PERSON.items()}, "owners.first_name": first, "owners.last_name": last,
+            "owners.email": f"{first.lower()}@example.com"}
+
+
+def test_us_company_with_two_owners_from_link_to_payouts(client: FlaskClient, sandbox: Any) -> None:
+    wizard = Wizard(client, "US", "company")
+    page = wizard.start()
+    assert page.path == "/onboarding/step/business"
+    page = wizard.follow(wizard.submit(page, US_COMPANY))
+    assert page.path == "/onboarding/step/representative"
+    page = wizard.follow(wizard.submit(page.form("save"), US_COMPANY))
+    assert page.path == "/onboarding/step/owners"
+    for first, last in (("Ada", "Lovelace"), ("Alan", "Turing"), ("Grace", "Hopper")):
+        response = wizard.submit(page.form("save"), _owner(first, last))
+        assert response.status_code == 303, response.get_data(as_text=True)
+        page = wizard.follow(response)
+    stripe_id = wizard.account["stripe_id"]
+    hopper = next(p for p in sandbox.store.persons_of(stripe_id) if p.data.get("last_name") == "Hopper")
+    assert f'data-person="{hopper.id}"' in page.html
+    page = wizard.follow(wizard.submit(page.form("remove", hopper.id), {}))
+    owners = [p for p in sandbox.store.persons_of(stripe_id) if p.data.get("relationship", {}).get("owner")]
+    assert sorted(p.data["last_name"] for p in owners) == ["Lovelace", "Turing"]
+    page = wizard.follow(wizard.submit(page.form("continue"), {"company.owners_provided": "yes"}))
+    for _ in range(2):  # bank account, terms
+        page = wizard.follow(wizard.submit(page, US_COMPANY))
+    state = wizard.state()
+    assert state["requirements"]["currently_due"] == [] and state["payouts_enabled"] is True, state["requirements"]
+
+
+
+GB_PERSON = {"dob.day": "1", "dob.month": "1", "dob.year": "1901", "address.line1": "address_full_match",
+             "address.city": "London", "address.postal_code": "SW1A 2AA", "email": "p@example.com",
+             "phone": "0000000000", "political_exposure": "none", "relationship.title": "Director"}
+GB_COMPANY = {
+    "company.name": "Rosen Ltd", "company.tax_id": "00000000", "company.phone": "0000000000",
+    "company.address.line1": "address_full_match", "company.address.city": "London",
+    "company.address.postal_code": "SW1A 2AA", "business_profile.mcc": "5734",
+    "business_profile.url": "https://accessible.stripe.com",
+    **{f"representative.{k}": v for k, v in GB_PERSON.items()},
+    "representative.first_name": "Jenny", "representative.last_name": "Rosen",
+    "representative.relationship.executive": "yes",
+    "external_account.sort_code": "108800", "external_account.account_number": "00012345",
+    "external_account.currency": "gbp", "tos_acceptance": "yes",
+}
+
+
+def test_gb_company_with_directors_and_the_2026_declarations(client: FlaskClient, sandbox: Any) -> None:
+    wizard = Wizard(client, "GB", "company")
+    page = wizard.start()
+    seen = []
+    for _ in range(20):
+        if "/step/" not in page.path:
+            break
+        step = page.path.rsplit("/", 1)[1]
+        seen.append(step)
+        if step in ("owners", "directors", "executives"):
+            role = step
+            if 'data-testid="people"' not in page.html:
+                person = {f"{role}.{k}": v for k, v in GB_PERSON.items()}
+                person.update({f"{role}.first_name": "Ada", f"{role}.last_name": role.title()})
+                page = wizard.follow(wizard.submit(page.form("save"), person))
+            flags = {f"company.{role}_provided": "yes", "company.ownership_declaration": "yes",
+                     "company.directorship_declaration": "yes"}
+            response = wizard.submit(page.form("continue"), flags)
+        elif step == "representative":
+            response = wizard.submit(page.form("save"), GB_COMPANY)
+        else:
+            response = wizard.submit(page, GB_COMPANY)
+        assert response.status_code == 303, (step, response.get_data(as_text=True)[-3000:])
+        page = wizard.follow(response)
+    assert seen[:2] == ["business", "representative"] and "directors" in seen and "terms" in seen
+    state = wizard.state()
+    assert state["requirements"]["currently_due"] == [] and state["payouts_enabled"] is True, state["requirements"]
