@@ -159,6 +159,8 @@ def _address(field: Field, value: Any, ctx: Context) -> list[Invalid]:
             part = _I18N_PARTS.get(name)
             if part is None or part not in parts or (part == "line1" and problems):
                 continue  # a part this country's form does not ask
+            if part == "state" and field.validation.get("script") == "kana":
+                continue  # region names are known in the country's script only, not in kana
             problems.append(_address_problem(part, error, ctx.country))
     return problems
 

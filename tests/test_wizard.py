@@ -128,3 +128,40 @@ def test_documents_are_checked_by_content(client: FlaskClient, content: bytes, m
     response = client.post(page.path, data={**page.hidden(), "individual.verification.document.front":
                                              (io.BytesIO(content), "passport.png")}, content_type="multipart/form-data")
     assert response.status_code == 422 and message in response.get_data(as_text=True)
+
+
+JP = {
+    "business_profile.mcc": "5734", "business_profile.url": "https://accessible.stripe.com",
+    "business_profile.product_description": "オンラインでソフトウェアのライセンスを販売しています。",
+    "individual.first_name_kana": "タロウ", "individual.last_name_kana": "ヤマダ",
+    "individual.first_name_kanji": "太郎", "individual.last_name_kanji": "山田",
+    "individual.email": "taro@example.com", "individual.phone": "0000000000",
+    "individual.dob.day": "1", "individual.dob.month": "1", "individual.dob.year": "1901",
+    "individual.address_kana.line1": "address_full_match", "individual.address_kana.town": "チヨダ",
+    "individual.address_kana.city": "チヨダク", "individual.address_kana.state": "トウキョウト",
+    "individual.address_kana.postal_code": "100-0001",
+    "individual.address_kanji.line1": "address_full_match", "individual.address_kanji.town": "千代田",
+    "individual.address_kanji.city": "千代田区", "individual.address_kanji.state": "東京都",
+    "individual.address_kanji.postal_code": "1000001",
+    "external_account.bank_code": "1100", "external_account.branch_code": "000",
+    "external_account.account_number": "0001234", "external_account.account_holder_name": "ヤマダ タロウ",
+    "tos_acceptance": "yes",
+}
+
+
+def test_jp_individual_with_kana_and_kanji_in_japanese(client: FlaskClient, sandbox: Any) -> None:
+    client.get("/?lang=ja")
+    wizard = Wizard(client, "JP")
+    page = wizard.complete(JP)
+    assert '<html lang="ja">' in page.html
+    _enabled(wizard)
+    person = sandbox.store.persons[sandbox.store.accounts[wizard.account["stripe_id"]].individual]
+    assert person.data["first_name_kana"] == "タロウ" and person.data["address_kanji"]["state"] == "東京都"
+
+
+def test_kana_names_must_be_kana(client: FlaskClient) -> None:
+    wizard = Wizard(client, "JP")
+    page = wizard.start()
+    page = wizard.follow(wizard.submit(page, JP))
+    response = wizard.submit(page, {**JP, "individual.first_name_kana": "太郎"})
+    assert response.status_code == 422 and "Use kana characters only." in response.get_data(as_text=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g
 from flask.testing import FlaskClient
 
 from tests.support.wizard import Wizard
@@ -98,3 +99,31 @@ def test_gb_company_with_directors_and_the_2026_declarations(client: FlaskClient
     assert seen[:2] == ["business", "representative"] and "directors" in seen and "terms" in seen
     state = wizard.state()
     assert state["requirements"]["currently_due"] == [] and state["payouts_enabled"] is True, state["requirements"]
+
+
+def test_another_accounts_person_is_refused_and_nothing_is_written(client: FlaskClient, app: Any,
+                                                                    sandbox: Any) -> None:
+    other = Wizard(app.test_client(), "US", "company")
+    page = other.start()
+    page = other.follow(other.submit(page, US_COMPANY))
+    other.follow(other.submit(page.form("save"), US_COMPANY))
+    foreign = sandbox.store.persons_of(other.account["stripe_id"])[0].id
+    # pytest-flask keeps one app context for the whole test, and Flask-WTF caches the CSRF token in
+    # `g`: forget the other browser's token before this one starts (each real request has its own `g`).
+    g.pop("csrf_token", None)
+    wizard = Wizard(client, "US", "company")
+    page = wizard.start()
+    response = wizard.submit(page, US_COMPANY)
+    assert response.status_code == 303, response.get_data(as_text=True)[-2000:]
+    page = wizard.follow(response)
+    page = wizard.follow(wizard.submit(page.form("save"), US_COMPANY))  # now on the owners step
+    assert client.get(f"/onboarding/step/owners?person={foreign}").status_code == 404
+    writes = len([e for e in sandbox.log if e["method"] == "POST" or e["method"] == "DELETE"])
+    response = client.post("/onboarding/step/owners", data={**page.form("save").hidden(), "action": "save",
+                                                            "person": foreign, "owners.first_name": "Mallory"})
+    assert response.status_code == 404
+    response = client.post("/onboarding/step/owners", data={**page.form("save").hidden(), "action": "remove",
+                                                            "person": foreign})
+    assert response.status_code == 404
+    assert len([e for e in sandbox.log if e["method"] in ("POST", "DELETE")]) == writes
+    assert sandbox.store.persons[foreign].data["first_name"] == "Jenny"
