@@ -10,13 +10,14 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app; `config` overrides the environment (tests pass a mapping here)."""
-    from . import api, catalog, catalog_cli, cli, config as settings, db, health, i18n, portal, views, webhooks
-    from . import csrf
+    from . import api, branding, catalog, catalog_cli, cli, config as settings, csrf, db, health, i18n, portal, views
+    from . import webhooks
     from .gateway import setup as gateway_setup
     from .wizard import views as wizard_views
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(settings.load(app.instance_path, overrides=config))
+    branding.init_app(app)  # first: a bad brand setting stops the app before anything starts
     db.init_app(app)
     i18n.init_app(app)
     gateway_setup.init_app(app)

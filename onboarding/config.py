@@ -10,6 +10,10 @@
 | `STRIPE_MAX_NETWORK_RETRIES` | `2` | SDK retries of connection errors, 409 and 5xx |
 | `PLATFORM_API_KEY` | unset: the platform API is closed | bearer token for the platform's backend |
 | `PLATFORM_NAME` | `Onboarding` | shown on every page |
+| `PLATFORM_LOGO` | unset | a local PNG, JPEG, SVG or WebP file shown in every page's header |
+| `PLATFORM_COLOR` | `#2f4bd8` | the brand colour (`#rrggbb`); text on it is black or white for contrast |
+| `PLATFORM_SUPPORT_EMAIL`, `PLATFORM_SUPPORT_URL` | unset | the support contact shown in every page's footer |
+| `PLATFORM_TERMS_URL` | unset | the platform's own terms, linked on the terms step |
 | `CATALOG_PATH` | `requirements_catalog/versions` of this checkout | the requirements catalog's versions |
 | `PUBLIC_URL` | unset: the request's own address | the service's external address, for onboarding link URLs |
 | `ONBOARDING_LINK_LIFETIME` | `3600` | seconds an onboarding link can be opened |
@@ -57,6 +61,11 @@ def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides:
         "STRIPE_MAX_NETWORK_RETRIES": int(env.get("STRIPE_MAX_NETWORK_RETRIES", "2")),
         "PLATFORM_API_KEY": env.get("PLATFORM_API_KEY"),
         "PLATFORM_NAME": env.get("PLATFORM_NAME", "Onboarding"),
+        "PLATFORM_LOGO": env.get("PLATFORM_LOGO"),
+        "PLATFORM_COLOR": env.get("PLATFORM_COLOR"),
+        "PLATFORM_SUPPORT_EMAIL": env.get("PLATFORM_SUPPORT_EMAIL"),
+        "PLATFORM_SUPPORT_URL": env.get("PLATFORM_SUPPORT_URL"),
+        "PLATFORM_TERMS_URL": env.get("PLATFORM_TERMS_URL"),
         "CATALOG_PATH": env.get("CATALOG_PATH", str(DEFAULT_CATALOG_ROOT)),
         "PUBLIC_URL": env.get("PUBLIC_URL"),
         "ONBOARDING_LINK_LIFETIME": int(env.get("ONBOARDING_LINK_LIFETIME", "3600")),

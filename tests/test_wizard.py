@@ -165,3 +165,17 @@ def test_kana_names_must_be_kana(client: FlaskClient) -> None:
     page = wizard.follow(wizard.submit(page, JP))
     response = wizard.submit(page, {**JP, "individual.first_name_kana": "太郎"})
     assert response.status_code == 422 and "Use kana characters only." in response.get_data(as_text=True)
+
+
+def test_a_new_link_asks_only_what_is_needed_and_says_why(client: FlaskClient) -> None:
+    wizard = Wizard(client, "US")
+    wizard.complete({**US, "individual.dob.year": "1990"},
+                    until=lambda page: "individual.verification.document.front" in page.inputs())
+    url = client.post(f"/api/v1/accounts/{wizard.account['id']}/links", headers={"Authorization":
+                      "Bearer platform-test-key"}, json={"return_url": "https://p.example/r",
+                                                        "refresh_url": "https://p.example/f"}).get_json()["url"]
+    page = wizard.follow(client.get(url.removeprefix("http://localhost")))
+    assert page.path == "/onboarding/step/individual"
+    assert page.inputs()[:1] == ["individual.verification.document.front"]
+    assert "We could not verify these identity details" in page.html
+    assert "individual.first_name" not in page.inputs()  # answered and accepted: not asked again

@@ -23,6 +23,7 @@ from ..portal import SESSION_KEY, current_link
 from .plan import Step, build_steps, due_requirements, needed_fields
 from .questions import Question, Setting, build_question, read_answer
 from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, list_persons, members, person_roles
+from .stripe_errors import message_for
 from .submit import Outcome, PersonTarget, Visit, remove_person, submit_step
 
 bp = Blueprint("wizard", __name__, url_prefix="/onboarding")
@@ -90,9 +91,42 @@ def _render(steps: list[Step], step: Step, questions: list[Question], outcome: O
                 input_.errors = [_text(m) for m in outcome.errors.get(input_.name, [])]
     general = [_text(m) for m in outcome.general] if outcome else []
     index = [s.id for s in steps].index(step.id)
+    account = get_session().get(ConnectedAccount, current_link().account_id)
+    if outcome is None:
+        _show_stripe_reasons(account, questions)
+    deadline = account.current_deadline if any(not s.done for s in steps) else None
     return render_template(template, steps=steps, step=step, index=index, questions=questions,
-                           general=general, submission=secrets.token_urlsafe(16),
+                           general=general, submission=secrets.token_urlsafe(16), deadline=deadline,
+                           legal_links=_legal_links(account) if step.id == "terms" else [],
                            previous=steps[index - 1] if index else None, **extra), status
+
+
+def _show_stripe_reasons(account: ConnectedAccount, questions: list[Question]) -> None:
+    """Say why Stripe asks again (a failed check), in the user's language, on the question concerned."""
+    for error in account.requirement_errors or []:
+        requirement = str(error.get("requirement") or "")
+        rest = requirement.partition(".")[2] if requirement.startswith("person_") else None
+        for question in questions:
+            path = question.field.path
+            role_rest = path.partition(".")[2]
+            if question.field.covers(requirement) or (rest is not None and (rest == role_rest
+                                                                             or rest.startswith(role_rest + "."))):
+                text = gettext(message_for(error.get("code")))
+                if text not in question.errors:
+                    question.errors.append(text)
+
+
+def _legal_links(account: ConnectedAccount) -> list[tuple[str, str]]:
+    """Return the agreements a user accepts on the terms step: Stripe's for this account, then the platform's."""
+    if account.service_agreement == "recipient":
+        links = [(gettext("Read the Stripe Recipient Agreement"), "https://stripe.com/connect-account/legal/recipient")]
+    else:
+        links = [(gettext("Read the Stripe Connected Account Agreement"),
+                  "https://stripe.com/connect-account/legal/full")]
+    if current_app.config.get("PLATFORM_TERMS_URL"):
+        links.append((gettext("Read the terms of %(platform)s", platform=current_app.config["PLATFORM_NAME"]),
+                      current_app.config["PLATFORM_TERMS_URL"]))
+    return links
 
 
 def _text(message: Any) -> str:
