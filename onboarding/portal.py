@@ -17,6 +17,7 @@ from .catalog import get_catalog
 from .db import get_session
 from .gateway import GatewayError
 from .gateway.setup import get_gateway
+from .i18n import SESSION_KEY as LOCALE_KEY
 from .models import ConnectedAccount, OnboardingLink
 from .models.types import utcnow
 from .services.accounts import refresh_account
@@ -44,7 +45,10 @@ def open_link(token: str) -> ResponseReturnValue:
         refresh_account(db, get_gateway(current_app), account, now)
     except GatewayError:
         current_app.logger.warning("could not refresh account %s when its link was opened", link.account_id)
-    session.clear()  # a new link replaces whatever session this browser had
+    locale = session.get(LOCALE_KEY)
+    session.clear()  # a new link replaces whatever session this browser had (but not its language)
+    if locale:
+        session[LOCALE_KEY] = locale
     session[SESSION_KEY] = {"account": link.account_id, "link": link.id, "started": now.isoformat(),
                             "fields": visit_fields(account, link)}
     return redirect(url_for("wizard.start"), 303)

@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed" >&2; exit 1; }
-scripts/ensure-system-packages.sh postgresql
+# PostgreSQL for the database tests, Chromium for the browser tests (Playwright drives Debian's build).
+scripts/ensure-system-packages.sh postgresql chromium
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
 status=0
