@@ -60,7 +60,7 @@ def visit_fields(account: ConnectedAccount, link: OnboardingLink) -> list[str]:
     country = version.country(account.country)
     if country is None:
         return []
-    return needed_fields(country, account, due_requirements(account, link.collect))
+    return needed_fields(country, account, due_requirements(account, link.collect, utcnow()))
 
 
 def current_link() -> OnboardingLink:

@@ -179,3 +179,40 @@ def test_a_new_link_asks_only_what_is_needed_and_says_why(client: FlaskClient) -
     assert page.inputs()[:1] == ["individual.verification.document.front"]
     assert "We could not verify these identity details" in page.html
     assert "individual.first_name" not in page.inputs()  # answered and accepted: not asked again
+
+
+def test_the_business_type_is_asked_first_when_the_platform_did_not_give_it(client: FlaskClient) -> None:
+    wizard = Wizard(client, "US", business_type=None)
+    page = wizard.start()
+    assert page.path == "/onboarding/step/business_type" and page.inputs() == ["business_type"]
+    assert '<option value="government_entity">' in page.html  # US only
+    page = wizard.follow(wizard.submit(page, {"business_type": "company"}))
+    assert page.path == "/onboarding/step/business" and "company.name" in page.inputs()
+    assert wizard.state()["business_type"] == "company"
+
+
+def test_future_requirements_are_asked_before_their_deadline(app: Flask) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from onboarding.models import ConnectedAccount
+    from onboarding.wizard.plan import due_requirements
+
+    now = datetime(2026, 11, 28, tzinfo=timezone.utc)
+    account = ConnectedAccount(country="DE", business_type="company", requirements={"currently_due": ["company.name"]},
+                               future_requirements={"currently_due": ["company.ownership_declaration.date"],
+                                                    "current_deadline": int((now + timedelta(days=60)).timestamp())})
+    assert due_requirements(account, "currently_due", now) == ["company.name"]
+    assert due_requirements(account, "currently_due", now + timedelta(days=31)) == [
+        "company.name", "company.ownership_declaration.date"]
+    assert "company.ownership_declaration.date" in due_requirements(account, "eventually_due", now)
+
+
+def test_the_terms_step_reviews_the_answers_without_numbers(client: FlaskClient) -> None:
+    wizard = Wizard(client, "US")
+    page = wizard.complete(US, until=lambda page: page.path.endswith("/terms"))
+    html = page.html
+    assert 'data-testid="review"' in html and "Jenny" in html and "January 1, 1901" in html
+    assert "Computer Software Stores" in html and "•••• 6789" in html
+    assert "000123456789" not in html
+    assert "<dt>Last 4 digits of the Social Security number</dt><dd>Provided</dd>" in html
+    assert 'href="/onboarding/step/individual">Change' in html

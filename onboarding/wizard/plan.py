@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from requirements_catalog import CountryCatalog, Field, Version
 
@@ -16,6 +17,7 @@ from ..models import ConnectedAccount
 from ..services.status import field_for_requirement
 
 BUSINESS_TYPE_STEP = "business_type"
+FUTURE_NOTICE = timedelta(days=30)  # future requirements are asked this long before they take effect
 
 
 @dataclass(frozen=True)
@@ -28,13 +30,23 @@ class Step:
     done: bool  # nothing on it is needed any more
 
 
-def due_requirements(account: ConnectedAccount, collect: str) -> list[str]:
-    """Return the requirement paths the visit collects: currently due first, eventually due on request."""
+def due_requirements(account: ConnectedAccount, collect: str, now: datetime) -> list[str]:
+    """Return the requirement paths the visit collects.
+
+    Currently and past due first; then what Stripe will require soon (`future_requirements` whose
+    deadline is less than `FUTURE_NOTICE` away); everything eventually due when the link asks for it.
+    """
     requirements = account.requirements or {}
+    future = account.future_requirements or {}
     due = list(requirements.get("currently_due") or [])
     due += [r for r in requirements.get("past_due") or [] if r not in due]
+    deadline = future.get("current_deadline")
+    soon = deadline is not None and datetime.fromtimestamp(deadline, timezone.utc) - now < FUTURE_NOTICE
+    if soon or collect == "eventually_due":
+        due += [r for r in future.get("currently_due") or [] if r not in due]
     if collect == "eventually_due":
         due += [r for r in requirements.get("eventually_due") or [] if r not in due]
+        due += [r for r in future.get("eventually_due") or [] if r not in due]
     return due
 
 
@@ -54,8 +66,11 @@ def build_steps(version: Version, account: ConnectedAccount, visit_fields: Itera
                 ) -> list[Step]:
     """Return the visit's steps in catalog order; a step is done when none of its fields is needed now."""
     country = version.country(account.country)
-    if country is None or account.business_type is None:
+    if country is None:
         return []
+    if account.business_type is None:  # everything else depends on it: ask it alone first
+        field = next((f for bt in country.business_types.values() for f in bt if f.path == "business_type"), None)
+        return [Step(BUSINESS_TYPE_STEP, field.label, (field,), done=False)] if field else []
     wanted = set(visit_fields) | needed_now
     fields = [f for f in country.fields(account.business_type, account.service_agreement) if f.path in wanted]
     steps = []

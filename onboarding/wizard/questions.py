@@ -76,7 +76,8 @@ class Setting:
     translate: Callable[[str], str]
 
 
-def _lookup(data: Mapping[str, Any] | None, path: str) -> Any:
+def lookup(data: Mapping[str, Any] | None, path: str) -> Any:
+    """Return the value at a dotted path of Stripe's object, or None."""
     value: Any = data
     for part in path.split("."):
         if not isinstance(value, Mapping):
@@ -200,16 +201,16 @@ BUILDERS: dict[str, Callable[[Field, Setting, Any], list[Input]]] = {
 
 def build_question(field_: Field, setting: Setting, stripe_state: Mapping[str, Any] | None) -> Question:
     """Build a question for a field, prefilled from what Stripe holds (never sensitive numbers)."""
-    current = _lookup(stripe_state, field_.path)
+    current = lookup(stripe_state, field_.path)
     provided = _is_provided(field_, stripe_state)
     return Question(field_, BUILDERS[field_.type](field_, setting, current), provided=provided)
 
 
 def _is_provided(field_: Field, stripe_state: Mapping[str, Any] | None) -> bool:
     if field_.type == "bank_account":
-        return bool(_lookup(stripe_state, "external_accounts.data"))
+        return bool(lookup(stripe_state, "external_accounts.data"))
     if field_.type in ("id_number", "tax_id"):
-        return bool(_lookup(stripe_state, f"{field_.path}_provided"))
+        return bool(lookup(stripe_state, f"{field_.path}_provided"))
     return False
 
 

@@ -19,10 +19,11 @@ from ..gateway import GatewayError
 from ..gateway.setup import get_gateway
 from ..models import ConnectedAccount
 from ..models.types import utcnow
-from ..portal import SESSION_KEY, current_link
-from .plan import Step, build_steps, due_requirements, needed_fields
+from ..portal import SESSION_KEY, current_link, visit_fields
+from .plan import BUSINESS_TYPE_STEP, Step, build_steps, due_requirements, needed_fields
 from .questions import Question, Setting, build_question, read_answer
 from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, list_persons, members, person_roles
+from .review import ReviewSection, review
 from .stripe_errors import message_for
 from .submit import Outcome, PersonTarget, Visit, remove_person, submit_step
 
@@ -51,7 +52,7 @@ def _context() -> Visiting:
             persons = list_persons(get_gateway(current_app), account.stripe_id)
         except GatewayError:
             current_app.logger.warning("could not list the persons of %s", account.id)
-    requirements = due_requirements(account, link.collect)
+    requirements = due_requirements(account, link.collect, utcnow())
     needed = set(needed_fields(country, account, requirements, person_roles(persons))) if country else set()
     steps = build_steps(version, account, session[SESSION_KEY].get("fields", []), needed)
     return Visiting(account, version, steps, needed, persons)
@@ -81,8 +82,8 @@ def _questions(fields: Any, account: ConnectedAccount, version: Version, state: 
 
 
 def _render(steps: list[Step], step: Step, questions: list[Question], outcome: Outcome | None = None,
-            form: Any = None, status: int = 200, template: str = "wizard/step.html", **extra: Any
-            ) -> ResponseReturnValue:
+            form: Any = None, status: int = 200, template: str = "wizard/step.html",
+            summary: list[ReviewSection] | None = None, **extra: Any) -> ResponseReturnValue:
     if outcome is not None and form is not None:
         for question in questions:
             _keep_typed(question, form)
@@ -97,7 +98,7 @@ def _render(steps: list[Step], step: Step, questions: list[Question], outcome: O
     deadline = account.current_deadline if any(not s.done for s in steps) else None
     return render_template(template, steps=steps, step=step, index=index, questions=questions,
                            general=general, submission=secrets.token_urlsafe(16), deadline=deadline,
-                           legal_links=_legal_links(account) if step.id == "terms" else [],
+                           legal_links=_legal_links(account) if step.id == "terms" else [], summary=summary or [],
                            previous=steps[index - 1] if index else None, **extra), status
 
 
@@ -158,13 +159,18 @@ def step(step_id: str) -> ResponseReturnValue:
     account, version = visiting.account, visiting.version
     if request.method == "POST":
         _refuse_unexpected(current.fields, account, version)
-    questions = _questions(current.fields, account, version, _stripe_state(account))
+    state = _stripe_state(account)
+    questions = _questions(current.fields, account, version, state)
+    summary = review(visiting.steps, state, visiting.persons, version, str(get_locale() or "en"), gettext) \
+        if step_id == "terms" else None
     if request.method == "GET":
-        return _render(visiting.steps, current, questions)
+        return _render(visiting.steps, current, questions, summary=summary)
     outcome = submit_step(get_session(), get_engine(current_app), get_gateway(current_app), account, version,
                           questions, request.form, request.files, visiting.needed, _visit())
     if not outcome.ok:
-        return _render(visiting.steps, current, questions, outcome, request.form, 422)
+        return _render(visiting.steps, current, questions, outcome, request.form, 422, summary=summary)
+    if step_id == BUSINESS_TYPE_STEP:  # the questions depend on the business type: plan the visit again
+        session[SESSION_KEY] = {**session[SESSION_KEY], "fields": visit_fields(account, current_link())}
     return redirect(url_for("wizard.start"), 303)
 
 
