@@ -2,8 +2,9 @@
 
 Opening `/onboard/<token>` uses the link once, starts a session bound to its account and
 redirects to `/onboarding`, so the token never stays in the address bar, the history or a
-Referer header. A used or expired link sends the user to the platform's `refresh_url`, where
-the platform makes a new one; an unknown token gets a page that says what to do.
+Referer header. A used or expired link is refused with 410 Gone, on a page that sends the user on
+to the platform's `refresh_url` at once (a meta refresh, no JavaScript), where the platform makes a
+new link; an unknown token gets a 404 page that says what to do. Either way nothing is written.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def open_link(token: str) -> ResponseReturnValue:
         link = redeem_link(db, token, now)
     except LinkRefused as refused:
         if refused.refresh_url:
-            return redirect(refused.refresh_url, 303)
+            return render_template("portal/link_refresh.html", refresh_url=refused.refresh_url), 410
         return render_template("portal/link_invalid.html"), 404
     account = db.get(ConnectedAccount, link.account_id)
     try:
