@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from onboarding.db import get_engine
-from tests.support.wizard import Wizard
+from tests.support.wizard import Page, Wizard
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x02\x00\x00\x00" + b"\x00" * 64
 BASE = {
@@ -216,3 +216,40 @@ def test_the_terms_step_reviews_the_answers_without_numbers(client: FlaskClient)
     assert "000123456789" not in html
     assert "<dt>Last 4 digits of the Social Security number</dt><dd>Provided</dd>" in html
     assert 'href="/onboarding/step/individual">Change' in html
+
+
+def test_a_refusal_from_stripe_lands_on_the_input_its_param_names(client: FlaskClient, sandbox: Any) -> None:
+    wizard = Wizard(client, "US")
+    page = wizard.start()
+    response = wizard.submit(page, {**US, "business_profile.url": "https://shop.example/spring sale"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422  # our check let it through; Stripe (the sandbox) refused it
+    assert [e["status"] for e in sandbox.log if e["operation"] == "accounts.update"] == [400]
+    assert 'id="business_profile.url-error"' in html and "Enter a website address starting with https://." in html
+
+
+def test_stripe_being_unreachable_keeps_the_answers(client: FlaskClient, sandbox: Any) -> None:
+    wizard = Wizard(client, "US")
+    page = wizard.start()
+    sandbox.faults.add("accounts.update", "500", times=1)
+    response = wizard.submit(page, US)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "We could not reach Stripe" in html
+    assert 'value="https://accessible.stripe.com"' in html
+    assert wizard.submit(Page(page.path, client.get(page.path)), US).status_code == 303
+
+
+def test_a_mismatching_id_number_sends_the_user_back_to_it(client: FlaskClient) -> None:
+    """Stripe's test ID number 111111111 fails the match; the individual step asks for it again."""
+    hong_kong = {**BASE, "individual.address.city": "Central", "individual.id_number": "111111111",
+                 "external_account.clearing_code": "110", "external_account.branch_code": "000",
+                 "external_account.account_number": "000123456", "external_account.currency": "hkd"}
+    wizard = Wizard(client, "HK")
+    page = wizard.start()
+    page = wizard.follow(wizard.submit(page, hong_kong))  # business
+    response = wizard.submit(page, hong_kong)  # accepted as typed; Stripe's check then fails
+    assert response.status_code == 303
+    page = wizard.follow(response)
+    assert page.path == "/onboarding/step/individual" and "individual.id_number" in page.inputs()
+    assert "The ID number does not match the name and date of birth" in page.html
+    assert wizard.submit(page, {**hong_kong, "individual.id_number": "000000000"}).status_code == 303

@@ -237,9 +237,12 @@ def to_params(question: Question, answer: Any, country: str) -> Any:
         return {part: int(answer[part]) for part in ("day", "month", "year")}
     if kind == "phone":
         try:
-            return phonenumbers.format_number(phonenumbers.parse(answer, country), phonenumbers.PhoneNumberFormat.E164)
+            number = phonenumbers.parse(answer, country)
         except phonenumbers.NumberParseException:
-            return answer  # a test value such as 0000000000
+            return answer
+        # A number that passed the checks without being valid is a test value (0000000000): send it as typed.
+        valid = phonenumbers.is_valid_number(number)
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if valid else answer
     if kind in ("id_number", "tax_id"):
         return compact(answer)
     if kind == "percentage":

@@ -89,7 +89,8 @@ def _render(steps: list[Step], step: Step, questions: list[Question], outcome: O
             _keep_typed(question, form)
             question.errors = [_text(m) for m in outcome.errors.get(question.name, [])]
             for input_ in question.inputs:
-                input_.errors = [_text(m) for m in outcome.errors.get(input_.name, [])]
+                if input_.name != question.name:  # a single input's errors are the question's
+                    input_.errors = [_text(m) for m in outcome.errors.get(input_.name, [])]
     general = [_text(m) for m in outcome.general] if outcome else []
     index = [s.id for s in steps].index(step.id)
     account = get_session().get(ConnectedAccount, current_link().account_id)

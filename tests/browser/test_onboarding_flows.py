@@ -98,3 +98,15 @@ def test_it_works_with_javascript_disabled_on_a_desk_sized_screen(chromium: Any,
         assert tab.get_attribute("html", "lang") == "es"
     finally:
         context.close()
+
+
+def test_the_error_summary_takes_focus_and_links_to_the_inputs(page: Any, live_app: tuple[Flask, str],
+                                                                axe: Any) -> None:
+    wizard = _wizard(page, live_app, axe, "en")
+    wizard.open("US", "individual")
+    wizard.fill({**US, "business_profile.url": "not a website"})
+    wizard.submit()
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    wizard.check_accessibility()
+    page.keyboard.press("Tab")  # the first link of the summary goes to the input in error
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#business_profile.url"
