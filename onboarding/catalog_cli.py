@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlmodel import Session
 
 from requirements_catalog import CatalogError, StoreError, diff, render_text
-from requirements_catalog.show import describe, render_text as render_show
+from requirements_catalog.show import describe
+from requirements_catalog.show import render_text as render_show
 from requirements_catalog.validate import validate
 
 from .catalog import get_catalog
+from .db import get_engine
+from .gateway import GatewayError
 from .gateway.sdk_params import api_version, is_param_path
+from .gateway.setup import get_gateway
+from .models import FreshnessReport
+from .models.types import utcnow
+from .services import freshness
 
 catalog = AppGroup("catalog", help="The versioned requirements catalog.")
 FORMAT = click.Choice(["text", "json"])
@@ -120,6 +129,45 @@ def catalog_approve(version_id: str, reviewed_by: str, make_current: bool) -> No
     except (StoreError, CatalogError) as exc:
         _fail(str(exc))
     click.echo(f"{version_id} approved by {reviewed_by}" + (" and made current" if make_current else ""))
+
+
+@catalog.command("check")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day to judge the age on (YYYY-MM-DD); default today (UTC).")
+@click.option("--format", "fmt", type=FORMAT, default="text", show_default=True)
+@click.option("--warn-days", type=click.IntRange(min=0), default=30, show_default=True,
+              help="Warn this many days before the version turns stale.")
+def catalog_check(as_of: datetime | None, fmt: str, warn_days: int) -> None:
+    """For cron: the current version's age and its drift from Stripe. Exit 0 fresh, 1 stale or drift, 2 failed."""
+    day = as_of.date() if as_of else _today()
+    store = get_catalog(current_app)
+    gateway = get_gateway(current_app)
+    try:
+        version = store.version()
+        report = freshness.check(version, gateway, day, is_param_path, warn_days=warn_days, accounts=_progress)
+    except (StoreError, CatalogError) as exc:
+        _fail(f"the catalog could not be read: {exc}")
+    except GatewayError as exc:
+        _fail(f"Stripe could not be reached, nothing was checked: {exc.message}")
+    with Session(get_engine(current_app)) as session:
+        session.add(FreshnessReport(as_of=day, catalog_version=report.catalog_version, stale=report.stale,
+                                    drift_count=len(report.drift), report=report.to_json(), created_at=utcnow()))
+        session.commit()
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(freshness.render_text(report), nl=False)
+    sys.exit(0 if report.ok else 1)
+
+
+def _progress(accounts: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Show a counter on a terminal while accounts are read (cron gets none)."""
+    if not sys.stderr.isatty():
+        yield from accounts
+        return
+    with click.progressbar(accounts, label="Reading connected accounts", file=sys.stderr,
+                           show_pos=True) as bar:
+        yield from bar
 
 
 def init_app(app: Flask) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlmodel import Session
 
 from .catalog import get_catalog
@@ -20,8 +21,9 @@ from .models.types import utcnow
 from .services.accounts import BUSINESS_TYPES, SERVICE_AGREEMENTS, AccountError, create_account, find_account, refresh_account
 from .services.links import COLLECT, LinkError, create_link, link_url
 
-accounts = click.Group("accounts", help="Create and inspect connected accounts.")
-database = click.Group("db", help="Manage the database schema.")
+# AppGroup: every command runs inside the app's context, whichever way it is invoked.
+accounts = AppGroup("accounts", help="Create and inspect connected accounts.")
+database = AppGroup("db", help="Manage the database schema.")
 
 
 def _print(data: Any) -> None:

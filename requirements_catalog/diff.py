@@ -12,7 +12,8 @@ from typing import Any
 
 from .model import BUSINESS_TYPES, CountryCatalog, Field, Version
 
-ATTRIBUTES = ("type", "step", "required", "label", "help", "validation", "condition", "service_agreements")
+ATTRIBUTES = ("type", "step", "required", "label", "help", "validation", "condition", "service_agreements",
+              "origin", "answers")
 
 
 def _summary(field: Field) -> dict[str, Any]:

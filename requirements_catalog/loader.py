@@ -25,12 +25,13 @@ from typing import Any, NamedTuple
 from . import integrity, sections
 from .fieldtypes import REGISTRY
 from .model import (
-    BUSINESS_TYPES, BUSINESS_TYPES_ONLY_IN, PERSON_PREFIXES, REQUIRED_LEVELS, SERVICE_AGREEMENTS, CatalogError,
+    BUSINESS_TYPES, BUSINESS_TYPES_ONLY_IN, ORIGINS, PERSON_PREFIXES, REQUIRED_LEVELS, SERVICE_AGREEMENTS, CatalogError,
     CountryCatalog, Field, Option, Step, Version,
 )
 from .reader import Reader
 
-DEFINITION_KEYS = ("type", "label", "help", "step", "validation", "condition", "service_agreements")
+DEFINITION_KEYS = ("type", "label", "help", "step", "validation", "condition", "service_agreements", "origin",
+                   "answers")
 COUNTRY_KEYS = ("country", "default_currency", "fields", "person", "business_types")
 BUSINESS_TYPE_KEYS = ("minimum", "eventually", "fields", "person")
 # Where a field goes when its definition names no step.
@@ -309,6 +310,13 @@ class VersionLoader:
         if not isinstance(agreements, list) or not agreements or any(a not in SERVICE_AGREEMENTS for a in agreements):
             self.read.problem(at.file, at.place, f"`service_agreements` must list some of "
                                                f"{', '.join(SERVICE_AGREEMENTS)}", at.needle)
+        origin = spec.get("origin", "stripe")
+        if origin not in ORIGINS:
+            self.read.problem(at.file, at.place, f"`origin` must be one of {', '.join(ORIGINS)}", at.needle)
+        answers = spec.get("answers", [])
+        if not isinstance(answers, list) or not all(isinstance(a, str) and a for a in answers):
+            self.read.problem(at.file, at.place, "`answers` must list Stripe requirement paths", at.needle)
+            answers = []
         condition = spec.get("condition", {})
         if not isinstance(condition, dict) or any(not isinstance(v, list) or not v for v in condition.values()):
             self.read.problem(at.file, at.place, "`condition` must map field paths to non-empty lists "
@@ -320,7 +328,7 @@ class VersionLoader:
         order = self.order.get((kind, key), 10_000)
         return Field(path=path, type=str(type_name), step=step, required="minimum", label=str(label), help=help_text,
                      validation=validation, condition={k: tuple(v) for k, v in condition.items()},
-                     service_agreements=tuple(agreements), order=order)
+                     service_agreements=tuple(agreements), order=order, origin=origin, answers=tuple(answers))
 
     def _check_references(self, at: _Where, path: str, validation: dict[str, Any]) -> None:
         ctx = at.ctx

@@ -19,6 +19,7 @@ REQUIRED_LEVELS = ("minimum", "eventually")
 # Field paths starting with these name a person; the rest of the path is a Person parameter.
 PERSON_PREFIXES = ("individual", "representative", "owners", "directors", "executives")
 STATUSES = ("draft", "approved")
+ORIGINS = ("stripe", "platform")
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class Field:
     condition: Mapping[str, tuple[Any, ...]]  # ask only when each path has one of these values
     service_agreements: tuple[str, ...]
     order: int
+    origin: str = "stripe"  # "platform": asked by the platform, not listed by Stripe (the freshness check knows)
+    answers: tuple[str, ...] = ()  # other Stripe requirement names this field answers (`company.pan` in India)
 
     @property
     def person_role(self) -> str | None:
@@ -84,7 +87,7 @@ class Field:
 
     def covers(self, requirement: str) -> bool:
         """Return whether a Stripe requirement path (`individual.address.city`) is answered by this field."""
-        return requirement == self.path or requirement.startswith(self.path + ".")
+        return any(requirement == path or requirement.startswith(path + ".") for path in (self.path, *self.answers))
 
     def comparable(self) -> dict[str, Any]:
         """Return the attributes a diff compares."""
@@ -92,7 +95,7 @@ class Field:
             "type": self.type, "step": self.step, "required": self.required, "label": self.label,
             "help": self.help, "validation": dict(self.validation),
             "condition": {k: list(v) for k, v in self.condition.items()},
-            "service_agreements": list(self.service_agreements),
+            "service_agreements": list(self.service_agreements), "origin": self.origin, "answers": list(self.answers),
         }
 
 
@@ -114,7 +117,7 @@ class CountryCatalog:
     def field_for(self, business_type: str, requirement: str) -> Field | None:
         """Return the field answering a Stripe requirement path, matching the longest path."""
         matches = [f for f in self.business_types.get(business_type, ()) if f.covers(requirement)]
-        return max(matches, key=lambda f: len(f.path), default=None)
+        return max(matches, key=lambda f: (requirement in f.answers, len(f.path)), default=None)
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,17 @@ def _levels(spec: dict[str, Any], kind: str) -> dict[str, str]:
     return levels
 
 
+def _aliases(spec: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Return overrides naming the Country Specs paths a catalog field answers under another name."""
+    listed = {p for kind in ("individual", "company") for level in ("minimum", "additional")
+              for p in spec["verification_fields"][kind][level]}
+    aliases: dict[str, list[str]] = {}
+    for old, new in REPLACED.items():
+        if new is not None and old in listed:
+            aliases.setdefault(new, []).append(old)
+    return [(f'fields."{new}"', {"answers": sorted(old)}) for new, old in sorted(aliases.items())]
+
+
 def _id_overrides(facts: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     out = []
     for key, header in (("id_number", 'person."id_number"'), ("tax_id", 'fields."company.tax_id"'),
@@ -141,9 +152,14 @@ def country_file(spec: dict[str, Any], data: dict[str, Any]) -> str:
     lines += _table('fields."external_account"', {"validation": bank})
     asked = {p.split(".", 1)[-1] if p.startswith(("individual.", "representative.", "owners.")) else p
              for kind in ("individual", "company") for p in _levels(spec, kind)}
+    tables: dict[str, dict[str, Any]] = {}
     for header, body in _id_overrides(data["identity"].get(code, {})):
         if header.split('"')[1] in asked:  # wording only for the numbers this country is asked
-            lines += _table(header, body)
+            tables[header] = body
+    for header, body in _aliases(spec):
+        tables[header] = {**tables.get(header, {}), **body}
+    for header, body in tables.items():
+        lines += _table(header, body)
     lines += _table('fields."business_type"', {"validation": {"choices": business_types(code)}})
     person_parts = _address_parts({}, spec, "individual", ("individual",)) or \
         _address_parts({}, spec, "company", ("representative",))
@@ -166,8 +182,11 @@ def country_file(spec: dict[str, Any], data: dict[str, Any]) -> str:
                        if any(s["value"] == c for s in structures.get("company", []))]
             overrides.append(('fields."company.structure"', {"validation": {"choices": choices}}))
         if kind == "company" and choices:
-            levels.setdefault("company.structure", "eventually")
-            overrides.append(('fields."company.structure"', {"validation": {"choices": choices}}))
+            structure: dict[str, Any] = {"validation": {"choices": choices}}
+            if "company.structure" not in levels:  # asked to drive conditions; Stripe does not list it here
+                levels["company.structure"] = "eventually"
+                structure["origin"] = "platform"
+            overrides.append(('fields."company.structure"', structure))
             incorporated = [c for c in choices if c in INCORPORATED]
             if "company.registration_number" in levels and incorporated and incorporated != choices:
                 overrides.append(('fields."company.registration_number"',
@@ -175,8 +194,9 @@ def country_file(spec: dict[str, Any], data: dict[str, Any]) -> str:
         if kind == "company" and "owners.relationship.percent_ownership" in levels:
             levels["representative.relationship.owner"] = "eventually"
             levels["representative.relationship.percent_ownership"] = "eventually"
+            overrides.append(('fields."representative.relationship.owner"', {"origin": "platform"}))
             overrides.append(('fields."representative.relationship.percent_ownership"',
-                              {"condition": {"representative.relationship.owner": [True]}}))
+                              {"condition": {"representative.relationship.owner": [True]}, "origin": "platform"}))
         body = {"minimum": sorted(p for p, lvl in levels.items() if lvl == "minimum"),
                 "eventually": sorted(p for p, lvl in levels.items() if lvl == "eventually")}
         lines += _table(f"business_types.{business_type}", body)

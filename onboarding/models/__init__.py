@@ -1,8 +1,9 @@
 """Database models; import them all here so Alembic and SQLModel see one metadata."""
 
 from .accounts import ConnectedAccount
+from .freshness import FreshnessReport
 from .links import OnboardingLink
 from .outbox import StripeWrite
 from .webhooks import WebhookEvent
 
-__all__ = ["ConnectedAccount", "OnboardingLink", "StripeWrite", "WebhookEvent"]
+__all__ = ["ConnectedAccount", "FreshnessReport", "OnboardingLink", "StripeWrite", "WebhookEvent"]

@@ -221,8 +221,8 @@ def test_every_country_specs_field_that_is_a_parameter_is_asked(version: Version
             for path in minimum + additional:
                 if version.country(country).field_for(business_type, path) is None:
                     unanswered.add(path)
+    # company.pan and company.business_vat_id_number are answered by company.tax_id and company.vat_id.
     assert unanswered == {
-        "company.business_cross_border_transaction_classifications", "company.business_vat_id_number",
-        "company.pan", "individual.business_vat_id_number", "individual.documents.passport.files",
-        "individual.nationality"}
+        "company.business_cross_border_transaction_classifications", "individual.business_vat_id_number",
+        "individual.documents.passport.files", "individual.nationality"}
     assert not any(is_param_path("accounts.update", path) for path in unanswered)

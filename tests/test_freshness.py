@@ -1,0 +1,133 @@
+"""`flask catalog check`: the six-month boundary, drift against Country Specs and live accounts, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from freezegun import freeze_time
+from sqlmodel import Session, select
+
+from onboarding import create_app
+from onboarding.db import get_engine
+from onboarding.migrate import upgrade
+from onboarding.models import FreshnessReport
+from requirements_catalog.age import add_months, age
+from stripe_sandbox import load_country_specs
+from tests.sandbox.test_server import free_port, wait_for_line
+
+
+@pytest.mark.parametrize("reviewed, fresh_until", [
+    (date(2026, 2, 28), date(2026, 8, 28)), (date(2025, 8, 31), date(2026, 2, 28)),
+    (date(2023, 8, 31), date(2024, 2, 29)), (date(2026, 11, 28), date(2027, 5, 28)),
+    (date(2026, 12, 31), date(2027, 6, 30)), (date(2026, 7, 31), date(2027, 1, 31)),
+])
+def test_six_calendar_months_with_month_ends(reviewed: date, fresh_until: date) -> None:
+    assert add_months(reviewed, 6) == fresh_until
+    assert age(reviewed, fresh_until).stale is False  # exactly six months is still fresh
+    assert age(reviewed, date.fromordinal(fresh_until.toordinal() + 1)).stale is True
+
+
+def test_the_warning_window() -> None:
+    reviewed = date(2026, 2, 28)  # fresh until 2026-08-28
+    assert (age(reviewed, date(2026, 7, 29)).warning, age(reviewed, date(2026, 7, 30)).warning) == (False, True)
+    assert age(reviewed, date(2026, 8, 28)).warning is True and age(reviewed, date(2026, 8, 29)).warning is False
+    assert age(reviewed, date(2026, 8, 20), warn_days=5).warning is False
+
+
+@pytest.mark.parametrize("today, code, state", [
+    ("2027-05-27", 0, "fresh, review due soon"), ("2027-05-28", 0, "fresh, review due soon"),
+    ("2027-05-29", 1, "STALE"), ("2027-01-10", 0, "fresh ("),
+])
+def test_check_on_the_boundary_of_the_shipped_version(app: Flask, today: str, code: int, state: str) -> None:
+    with freeze_time(today):
+        result = app.test_cli_runner().invoke(args=["catalog", "check"])
+    assert result.exit_code == code, result.output
+    assert f"Catalog 2026-11-28, reviewed 2026-11-28: {state}" in result.output
+    assert "Checked 45 Country Specs and 0 accounts: 0 difference(s)" in result.output
+
+
+def test_the_report_is_json_and_stored(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["catalog", "check", "--as-of", "2027-06-01", "--format", "json"])
+    report = json.loads(result.output)
+    assert result.exit_code == 1 and report["stale"] is True and report["warning"] is False
+    assert {k: report[k] for k in ("as_of", "catalog_version", "reviewed_on", "age_days", "drift", "checked")} == {
+        "as_of": "2027-06-01", "catalog_version": "2026-11-28", "reviewed_on": "2026-11-28", "age_days": 185,
+        "drift": [], "checked": {"countries": 45, "accounts": 0}}
+    with Session(get_engine(app)) as session:
+        stored = session.exec(select(FreshnessReport)).one()
+        assert stored.stale and stored.report == report and stored.as_of == date(2027, 6, 1)
+
+
+@pytest.fixture
+def changed_stripe(tmp_path: Path) -> Iterator[str]:
+    """Run `python -m stripe_sandbox` with Country Specs where Stripe moved: US individuals changed."""
+    specs = load_country_specs()
+    data = [dict(specs.get(code)) for code in specs.ids()]
+    us = next(spec for spec in data if spec["id"] == "US")
+    fields = json.loads(json.dumps(us["verification_fields"]))
+    fields["individual"]["minimum"].remove("individual.phone")
+    fields["individual"]["minimum"].append("individual.full_name_aliases")
+    us["verification_fields"] = fields
+    path = tmp_path / "country_specs.json"
+    path.write_text(json.dumps({"object": "list", "url": "/v1/country_specs", "has_more": False, "data": data}))
+    port = free_port()
+    env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1", PYTHONUNBUFFERED="1")
+    process = subprocess.Popen([sys.executable, "-m", "stripe_sandbox", "--host", "127.0.0.1", "--port", str(port),
+                                "--country-specs", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env)
+    try:
+        wait_for_line(process, "listening")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def _app(app_config: dict[str, Any], api_base: str) -> Flask:
+    app = create_app({**app_config, "STRIPE_API_BASE": api_base, "STRIPE_SECRET_KEY": "sk_test_freshness"})
+    upgrade(get_engine(app))
+    return app
+
+
+def test_drift_against_country_specs_and_live_accounts(app_config: dict[str, Any], changed_stripe: str) -> None:
+    app = _app(app_config, changed_stripe)
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        assert runner.invoke(args=["accounts", "create", "--country", "US", "--business-type",
+                                   "individual"]).exit_code == 0
+    result = runner.invoke(args=["catalog", "check", "--as-of", "2026-12-01", "--format", "json"])
+    report = json.loads(result.output)
+    assert result.exit_code == 1 and report["stale"] is False
+    assert report["checked"] == {"countries": 45, "accounts": 2}
+    assert report["drift"] == [
+        {"source": "country_specs", "country": "US", "business_type": "individual",
+         "field": "individual.full_name_aliases", "kind": "missing_from_catalog", "accounts": None, "deadline": None},
+        {"source": "country_specs", "country": "US", "business_type": "individual", "field": "individual.phone",
+         "kind": "not_required_by_stripe", "accounts": None, "deadline": None},
+        {"source": "accounts", "country": "US", "business_type": "individual", "field": "individual.full_name_aliases",
+         "kind": "missing_from_catalog", "accounts": 2, "deadline": None},
+    ]
+    text = runner.invoke(args=["catalog", "check", "--as-of", "2026-12-01"]).output
+    assert "[accounts] US individual: individual.full_name_aliases missing from catalog (2 account(s)" in text
+    get_engine(app).dispose()
+
+
+def test_an_unreachable_stripe_is_exit_2_and_stores_nothing(app_config: dict[str, Any]) -> None:
+    app = _app(app_config, f"http://127.0.0.1:{free_port()}")
+    result = app.test_cli_runner().invoke(args=["catalog", "check"])
+    assert result.exit_code == 2 and "Stripe could not be reached, nothing was checked" in result.output
+    with Session(get_engine(app)) as session:
+        assert session.exec(select(FreshnessReport)).all() == []
+    get_engine(app).dispose()
