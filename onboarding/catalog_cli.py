@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from sqlmodel import Session
 
 from requirements_catalog import CatalogError, StoreError, diff, render_text
+from requirements_catalog.draft import Addition, add_fields
 from requirements_catalog.show import describe
 from requirements_catalog.show import render_text as render_show
 from requirements_catalog.validate import validate
@@ -137,7 +138,8 @@ def catalog_approve(version_id: str, reviewed_by: str, make_current: bool) -> No
 @click.option("--format", "fmt", type=FORMAT, default="text", show_default=True)
 @click.option("--warn-days", type=click.IntRange(min=0), default=30, show_default=True,
               help="Warn this many days before the version turns stale.")
-def catalog_check(as_of: datetime | None, fmt: str, warn_days: int) -> None:
+@click.option("--draft", is_flag=True, help="Write a new draft version that adds the fields Stripe now lists.")
+def catalog_check(as_of: datetime | None, fmt: str, warn_days: int, draft: bool) -> None:
     """For cron: the current version's age and its drift from Stripe. Exit 0 fresh, 1 stale or drift, 2 failed."""
     day = as_of.date() if as_of else _today()
     store = get_catalog(current_app)
@@ -157,7 +159,27 @@ def catalog_check(as_of: datetime | None, fmt: str, warn_days: int) -> None:
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
         click.echo(freshness.render_text(report), nl=False)
+    if draft:
+        _write_draft(store, report, day)
     sys.exit(0 if report.ok else 1)
+
+
+def _write_draft(store: Any, report: freshness.Report, day: Any) -> None:
+    """Copy the current version into a draft that asks what Stripe's Country Specs now list."""
+    additions = [Addition(d.country, d.business_type, d.field, d.required or "eventually") for d in report.drift
+                 if d.source == "country_specs" and d.kind == "missing_from_catalog" and d.business_type]
+    if not additions:
+        click.echo("No draft written: the catalog asks every field Stripe lists.", err=True)
+        return
+    version_id = store.new_version(day, "catalog check", api_version=api_version())
+    added = add_fields(store.root / version_id, additions)
+    removals = [f"{d.country} {d.business_type}: {d.field}" for d in report.drift if d.kind == "not_required_by_stripe"]
+    notes = (f"Written by `catalog check --draft` on {day} from Stripe's Country Specs. Added: "
+             + "; ".join(f"{a.country} {a.business_type}: {a.path} ({a.required})" for a in added) + "."
+             + (f" Stripe no longer lists (review, remove if right): {'; '.join(removals)}." if removals else ""))
+    store.annotate(version_id, notes)
+    click.echo(f"Draft {version_id} written with {len(added)} added field(s); review it with "
+               f"`flask --app wsgi catalog diff {report.catalog_version} {version_id}`.", err=True)
 
 
 def _progress(accounts: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:

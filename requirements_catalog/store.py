@@ -110,6 +110,15 @@ class Catalog:
         write_metadata(target, metadata)
         return version_id
 
+    def annotate(self, version_id: str, notes: str) -> None:
+        """Replace a draft's notes (what changed and why); approved versions cannot be annotated."""
+        directory = self._directory(version_id)
+        metadata = tomllib.loads((directory / "version.toml").read_text(encoding="utf-8"))
+        if metadata.get("status") != "draft":
+            raise StoreError(f"{version_id} is not a draft; approved versions never change")
+        metadata["notes"] = notes
+        write_metadata(directory, metadata)
+
     def approve(self, version_id: str, reviewed_by: str, today: date, make_current: bool = True) -> Version:
         """Sign a draft off: check it, seal its files and (by default) make it current."""
         directory = self._directory(version_id)

@@ -113,11 +113,12 @@ def test_drift_against_country_specs_and_live_accounts(app_config: dict[str, Any
     assert report["checked"] == {"countries": 45, "accounts": 2}
     assert report["drift"] == [
         {"source": "country_specs", "country": "US", "business_type": "individual",
-         "field": "individual.full_name_aliases", "kind": "missing_from_catalog", "accounts": None, "deadline": None},
+         "field": "individual.full_name_aliases", "kind": "missing_from_catalog", "accounts": None, "deadline": None,
+         "required": "minimum"},
         {"source": "country_specs", "country": "US", "business_type": "individual", "field": "individual.phone",
-         "kind": "not_required_by_stripe", "accounts": None, "deadline": None},
+         "kind": "not_required_by_stripe", "accounts": None, "deadline": None, "required": None},
         {"source": "accounts", "country": "US", "business_type": "individual", "field": "individual.full_name_aliases",
-         "kind": "missing_from_catalog", "accounts": 2, "deadline": None},
+         "kind": "missing_from_catalog", "accounts": 2, "deadline": None, "required": None},
     ]
     text = runner.invoke(args=["catalog", "check", "--as-of", "2026-12-01"]).output
     assert "[accounts] US individual: individual.full_name_aliases missing from catalog (2 account(s)" in text
@@ -130,4 +131,28 @@ def test_an_unreachable_stripe_is_exit_2_and_stores_nothing(app_config: dict[str
     assert result.exit_code == 2 and "Stripe could not be reached, nothing was checked" in result.output
     with Session(get_engine(app)) as session:
         assert session.exec(select(FreshnessReport)).all() == []
+    get_engine(app).dispose()
+
+
+def test_draft_adds_what_stripe_now_lists_and_leaves_approved_versions_alone(
+        app_config: dict[str, Any], changed_stripe: str, tmp_path: Path) -> None:
+    import shutil
+
+    from requirements_catalog import DEFAULT_ROOT, Catalog, diff
+
+    root = tmp_path / "catalog"
+    shutil.copytree(DEFAULT_ROOT, root, ignore=shutil.ignore_patterns("__pycache__"))
+    app = _app({**app_config, "CATALOG_PATH": str(root)}, changed_stripe)
+    result = app.test_cli_runner().invoke(args=["catalog", "check", "--as-of", "2026-12-01", "--draft"])
+    assert result.exit_code == 1
+    catalog = Catalog(root)
+    draft = catalog.ids()[-1]
+    info = catalog.info(draft)
+    assert info.status == "draft" and info.based_on == "2026-11-28"
+    assert "US individual: individual.full_name_aliases (minimum)" in info.notes
+    assert "Stripe no longer lists (review, remove if right): US individual: individual.phone" in info.notes
+    changes = diff(catalog.version("2026-11-28"), catalog.version(draft))
+    assert changes["summary"] == {"added": 1, "removed": 0, "changed": 0}
+    assert changes["countries"][0]["business_types"][0]["added"][0]["path"] == "individual.full_name_aliases"
+    assert app.test_cli_runner().invoke(args=["catalog", "validate"]).exit_code == 0  # the approved one is intact
     get_engine(app).dispose()

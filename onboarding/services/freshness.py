@@ -46,6 +46,7 @@ class Drift:
     kind: str  # missing_from_catalog | not_required_by_stripe
     accounts: int | None = None
     deadline: str | None = None  # the earliest, ISO 8601
+    required: str | None = None  # for Country Specs: minimum or eventually, as Stripe lists it
 
 
 @dataclass
@@ -105,7 +106,9 @@ def country_specs_drift(version: Version, specs: Iterable[dict[str, Any]], is_pa
                 elif not collectable(path, is_param_path):
                     ignored.add(path)
                 else:
-                    report.drift.append(Drift("country_specs", code, business_type, path, "missing_from_catalog"))
+                    level = "minimum" if path in entry["minimum"] else "eventually"
+                    report.drift.append(Drift("country_specs", code, business_type, path, "missing_from_catalog",
+                                              required=level))
             report.drift += [Drift("country_specs", code, business_type, f.path, "not_required_by_stripe")
                              for f in fields if f.origin == "stripe" and f.path not in answered]
     report.ignored = sorted(ignored)
