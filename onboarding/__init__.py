@@ -11,7 +11,7 @@ from flask import Flask
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app; `config` overrides the environment (tests pass a mapping here)."""
     from . import api, branding, catalog, catalog_cli, cli, config as settings, csrf, db, health, i18n, portal, views
-    from . import webhooks
+    from . import notify, webhooks
     from .gateway import setup as gateway_setup
     from .wizard import views as wizard_views
 
@@ -21,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     gateway_setup.init_app(app)
+    notify.init_app(app)
     catalog.init_app(app)
     views.init_app(app)
     app.register_blueprint(health.bp)

@@ -20,6 +20,7 @@ from .migrate import upgrade
 from .models.types import utcnow
 from .services.accounts import BUSINESS_TYPES, SERVICE_AGREEMENTS, AccountError, create_account, find_account, refresh_account
 from .services.links import COLLECT, LinkError, create_link, link_url
+from .services.notifications import deliver_pending
 
 # AppGroup: every command runs inside the app's context, whichever way it is invoked.
 accounts = AppGroup("accounts", help="Create and inspect connected accounts.")
@@ -107,7 +108,19 @@ def accounts_link(ident: str, return_url: str, refresh_url: str, collect: str) -
                 "expires_at": link.expires_at.isoformat()})
 
 
+notifications = AppGroup("notifications", help="Notifications to the platform.")
+
+
+@notifications.command("send")
+def notifications_send() -> None:
+    """Send notifications not delivered yet (run from cron; webhook requests also send at once)."""
+    sent, failed = deliver_pending(get_engine(current_app), current_app.extensions["notifier"], utcnow())
+    click.echo(f"sent {sent}, failed {failed}")
+    sys.exit(1 if failed else 0)
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(accounts)
     app.cli.add_command(database)
+    app.cli.add_command(notifications)

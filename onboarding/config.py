@@ -14,6 +14,8 @@
 | `PLATFORM_COLOR` | `#2f4bd8` | the brand colour (`#rrggbb`); text on it is black or white for contrast |
 | `PLATFORM_SUPPORT_EMAIL`, `PLATFORM_SUPPORT_URL` | unset | the support contact shown in every page's footer |
 | `PLATFORM_TERMS_URL` | unset | the platform's own terms, linked on the terms step |
+| `NOTIFY_URL`, `NOTIFY_SECRET` | unset | where to POST "account needs action" notifications (signed with the secret) |
+| `NOTIFY_EMAIL`, `SMTP_HOST`, `SMTP_PORT`, `SMTP_FROM` | unset | or e-mail them; with neither, they are logged |
 | `CATALOG_PATH` | `requirements_catalog/versions` of this checkout | the requirements catalog's versions |
 | `PUBLIC_URL` | unset: the request's own address | the service's external address, for onboarding link URLs |
 | `ONBOARDING_LINK_LIFETIME` | `3600` | seconds an onboarding link can be opened |
@@ -68,6 +70,12 @@ def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides:
         "PLATFORM_TERMS_URL": env.get("PLATFORM_TERMS_URL"),
         "CATALOG_PATH": env.get("CATALOG_PATH", str(DEFAULT_CATALOG_ROOT)),
         "PUBLIC_URL": env.get("PUBLIC_URL"),
+        "NOTIFY_URL": env.get("NOTIFY_URL"),
+        "NOTIFY_SECRET": env.get("NOTIFY_SECRET"),
+        "NOTIFY_EMAIL": env.get("NOTIFY_EMAIL"),
+        "SMTP_HOST": env.get("SMTP_HOST"),
+        "SMTP_PORT": env.get("SMTP_PORT"),
+        "SMTP_FROM": env.get("SMTP_FROM"),
         "ONBOARDING_LINK_LIFETIME": int(env.get("ONBOARDING_LINK_LIFETIME", "3600")),
         "ONBOARDING_SESSION_LIFETIME": int(env.get("ONBOARDING_SESSION_LIFETIME", "7200")),
         "SANDBOX_DELIVER_WEBHOOKS": env.get("SANDBOX_DELIVER_WEBHOOKS", "1") not in ("0", "false", "no"),

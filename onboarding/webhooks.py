@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from .db import get_session
+from .db import get_engine, get_session
 from .gateway import SignatureInvalid
 from .gateway.setup import get_gateway
 from .models.types import utcnow
 from .services.events import record_event
+from .services.notifications import deliver_pending
 
 bp = Blueprint("webhooks", __name__)
 
@@ -23,4 +24,8 @@ def stripe_webhook() -> ResponseReturnValue:
     except SignatureInvalid:
         return jsonify({"error": "invalid signature"}), 400
     processed = record_event(get_session(), gateway, event, utcnow())
-    return jsonify({"received": True, "duplicate": not processed})
+    response = jsonify({"received": True, "duplicate": not processed})
+    # After the request's commit (the response closes after it): tell the platform what it needs to know.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    response.call_on_close(lambda: deliver_pending(get_engine(app), app.extensions["notifier"], utcnow()))
+    return response

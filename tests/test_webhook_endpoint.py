@@ -67,3 +67,28 @@ def test_repeated_delivery_is_processed_once(app: Flask, client: FlaskClient) ->
     assert (first.json["duplicate"], second.json["duplicate"]) == (False, True)
     with Session(get_engine(app)) as session:
         assert len(session.exec(select(WebhookEvent)).all()) == 1
+
+
+def test_unknown_event_types_are_recorded_and_acknowledged(app: Flask, client: FlaskClient) -> None:
+    event = {**EVENT, "id": "evt_future_1", "type": "treasury.future_thing.created", "account": None,
+             "data": {"object": {"id": "tft_1", "object": "treasury.future_thing"}}}
+    response = _post(client, event, "whsec_test_secret")
+    assert response.status_code == 200 and response.json == {"received": True, "duplicate": False}
+    with Session(get_engine(app)) as session:
+        assert session.get(WebhookEvent, "evt_future_1").type == "treasury.future_thing.created"
+
+
+def test_out_of_order_deliveries_leave_the_newest_state(app: Flask, client: FlaskClient, sandbox: Any) -> None:
+    created = _account(app, ["--country", "US", "--business-type", "individual"])
+    gateway = app.extensions["gateway"]
+    gateway.update_account(created["stripe_id"], {"business_profile": {"mcc": "5734"}}, idempotency_key="o1")
+    gateway.update_account(created["stripe_id"], {"business_profile": {"url": "https://accessible.stripe.com"}},
+                           idempotency_key="o2")
+    sandbox.flush_webhooks()
+    events = [e for e in sandbox.store.events.values() if e["type"] == "account.updated"]
+    older, newer = events[0], events[-1]
+    for event in (newer, older):  # the older event arrives last
+        _post(client, {**event, "id": event["id"] + "_again"}, "whsec_test_secret")
+    with Session(get_engine(app)) as session:
+        due = session.get(ConnectedAccount, created["id"]).requirements["currently_due"]
+    assert "business_profile.mcc" not in due and "business_profile.url" not in due  # Stripe's latest, re-read

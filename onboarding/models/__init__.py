@@ -3,7 +3,8 @@
 from .accounts import ConnectedAccount
 from .freshness import FreshnessReport
 from .links import OnboardingLink
+from .notifications import Notification
 from .outbox import StripeWrite
 from .webhooks import WebhookEvent
 
-__all__ = ["ConnectedAccount", "FreshnessReport", "OnboardingLink", "StripeWrite", "WebhookEvent"]
+__all__ = ["ConnectedAccount", "FreshnessReport", "Notification", "OnboardingLink", "StripeWrite", "WebhookEvent"]

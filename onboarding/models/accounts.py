@@ -38,6 +38,8 @@ class ConnectedAccount(SQLModel, table=True):
     details_submitted: bool = False
     disabled_reason: str | None = Field(default=None, max_length=64)
     current_deadline: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    # Set when a submitted account needs the user again (new requirements, a failed check).
+    needs_action_since: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
     synced_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(nullable=False))
@@ -58,6 +60,10 @@ class ConnectedAccount(SQLModel, table=True):
         self.disabled_reason = requirements.get("disabled_reason")
         deadline = requirements.get("current_deadline")
         self.current_deadline = datetime.fromtimestamp(deadline, timezone.utc) if deadline else None
+        due = requirements.get("currently_due") or requirements.get("past_due") or requirements.get("errors")
+        # A new account owes everything; only one that was submitted "needs action" again.
+        needs_action = bool(due) and self.details_submitted
+        self.needs_action_since = (self.needs_action_since or now) if needs_action else None
         self.synced_at = now
         self.updated_at = now
 

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from ..gateway import Gateway
 from ..models import WebhookEvent
 from .accounts import find_account, refresh_account
+from .notifications import queue_action_required
 
 
 def record_event(session: Session, gateway: Gateway, event: dict[str, Any], now: datetime) -> bool:
@@ -25,6 +26,9 @@ def record_event(session: Session, gateway: Gateway, event: dict[str, Any], now:
                              payload=event, received_at=now, processed_at=now))
     account = find_account(session, account_id) if account_id else None
     if account is not None:
+        before = account.needs_action_since
         # Deliveries arrive out of order: re-read the account instead of trusting this event's copy.
         refresh_account(session, gateway, account, now)
+        if before is None and account.needs_action_since is not None:
+            queue_action_required(session, account, now)
     return True

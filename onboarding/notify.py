@@ -1,0 +1,97 @@
+"""Telling the platform: a small `Notifier` interface with an outgoing-webhook, an e-mail and a log implementation.
+
+Chosen by configuration and kept in `app.extensions["notifier"]`:
+
+- `NOTIFY_URL` (+ `NOTIFY_SECRET`): POST the JSON to the platform, signed like Stripe's webhooks
+  (`Onboarding-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`);
+- `NOTIFY_EMAIL` (+ `SMTP_HOST`, `SMTP_PORT`, `SMTP_FROM`): a plain-text e-mail;
+- otherwise the log (a warning per notification), so nothing is lost silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import smtplib
+import time
+import urllib.request
+from email.message import EmailMessage
+from typing import Any, Protocol, runtime_checkable
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class Notifier(Protocol):
+    """Delivers one notification; raises on failure so that it is retried."""
+
+    def send(self, kind: str, payload: dict[str, Any]) -> None:
+        """Deliver a notification."""
+
+
+def signature(body: bytes, secret: str, timestamp: int) -> str:
+    """Return the `Onboarding-Signature` header value for a body."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+class WebhookNotifier:
+    """POST notifications as signed JSON to the platform's URL."""
+
+    def __init__(self, url: str, secret: str | None, timeout: float = 10.0) -> None:
+        self.url, self.secret, self.timeout = url, secret, timeout
+        # Platform endpoints are configured explicitly: no proxy from the environment in between.
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def send(self, kind: str, payload: dict[str, Any]) -> None:
+        """Post one notification; a non-2xx answer raises."""
+        body = json.dumps({"type": kind, "data": payload}, sort_keys=True).encode()
+        headers = {"Content-Type": "application/json"}
+        if self.secret:
+            headers["Onboarding-Signature"] = signature(body, self.secret, int(time.time()))
+        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        with self.opener.open(request, timeout=self.timeout) as response:
+            if not 200 <= response.status < 300:
+                raise OSError(f"{self.url} answered {response.status}")
+
+
+class EmailNotifier:
+    """Send notifications as plain-text e-mail."""
+
+    def __init__(self, to: str, sender: str, host: str, port: int) -> None:
+        self.to, self.sender, self.host, self.port = to, sender, host, port
+
+    def send(self, kind: str, payload: dict[str, Any]) -> None:
+        """Send one e-mail."""
+        message = EmailMessage()
+        message["To"], message["From"] = self.to, self.sender
+        message["Subject"] = f"[onboarding] {kind}: {payload.get('account')}"
+        message.set_content(json.dumps(payload, indent=2, sort_keys=True))
+        with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
+            smtp.send_message(message)
+
+
+class LogNotifier:
+    """Write notifications to the log when no channel is configured."""
+
+    def send(self, kind: str, payload: dict[str, Any]) -> None:
+        """Log one notification."""
+        log.warning("notification %s: %s", kind, json.dumps(payload, sort_keys=True))
+
+
+def init_app(app: Flask) -> None:
+    """Choose the notifier from configuration."""
+    config = app.config
+    notifier: Notifier
+    if config.get("NOTIFY_URL"):
+        notifier = WebhookNotifier(config["NOTIFY_URL"], config.get("NOTIFY_SECRET"))
+    elif config.get("NOTIFY_EMAIL"):
+        notifier = EmailNotifier(config["NOTIFY_EMAIL"], config.get("SMTP_FROM") or "onboarding@localhost",
+                                 config.get("SMTP_HOST") or "localhost", int(config.get("SMTP_PORT") or 25))
+    else:
+        notifier = LogNotifier()
+    app.extensions["notifier"] = notifier
