@@ -21,6 +21,7 @@ from .models.types import utcnow
 from .services.accounts import BUSINESS_TYPES, SERVICE_AGREEMENTS, AccountError, create_account, find_account, refresh_account
 from .services.links import COLLECT, LinkError, create_link, link_url
 from .services.notifications import deliver_pending
+from .services.staff import StaffError, create_staff
 
 # AppGroup: every command runs inside the app's context, whichever way it is invoked.
 accounts = AppGroup("accounts", help="Create and inspect connected accounts.")
@@ -119,8 +120,26 @@ def notifications_send() -> None:
     sys.exit(1 if failed else 0)
 
 
+staff = AppGroup("staff", help="Compliance staff accounts.")
+
+
+@staff.command("create")
+@click.argument("email")
+@click.password_option(help="At least 12 characters; asked twice when not given.")
+def staff_create(email: str, password: str) -> None:
+    """Create a compliance staff account (the password is stored hashed)."""
+    with Session(get_engine(current_app), expire_on_commit=False) as session:
+        try:
+            user = create_staff(session, email, password, utcnow())
+        except StaffError as exc:
+            _fail(str(exc), 2)
+        session.commit()
+        click.echo(f"staff account {user.email} created")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(accounts)
     app.cli.add_command(database)
     app.cli.add_command(notifications)
+    app.cli.add_command(staff)

@@ -119,14 +119,17 @@ class Catalog:
         metadata["notes"] = notes
         write_metadata(directory, metadata)
 
-    def approve(self, version_id: str, reviewed_by: str, today: date, make_current: bool = True) -> Version:
-        """Sign a draft off: check it, seal its files and (by default) make it current."""
+    def approve(self, version_id: str, reviewed_by: str, today: date, make_current: bool = True,
+                note: str | None = None) -> Version:
+        """Sign a draft off: check it, seal its files and (by default) make it current; `note` joins the notes."""
         directory = self._directory(version_id)
         metadata = tomllib.loads((directory / "version.toml").read_text(encoding="utf-8"))
         if metadata.get("status") != "draft":
             raise StoreError(f"{version_id} is {metadata.get('status')!r}, not a draft; approved versions never change")
         load_version(directory, self.root)  # refuse to approve broken data
         metadata.update(status="approved", reviewed_by=reviewed_by, reviewed_on=today)
+        if note:
+            metadata["notes"] = f"{metadata.get('notes', '')}\n\nSign-off by {reviewed_by} on {today}: {note}".strip()
         metadata.pop("seal", None)
         write_metadata(directory, metadata)
         metadata["seal"] = integrity.digests(directory)

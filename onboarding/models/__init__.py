@@ -5,6 +5,8 @@ from .freshness import FreshnessReport
 from .links import OnboardingLink
 from .notifications import Notification
 from .outbox import StripeWrite
+from .staff import AuditEntry, StaffUser
 from .webhooks import WebhookEvent
 
-__all__ = ["ConnectedAccount", "FreshnessReport", "Notification", "OnboardingLink", "StripeWrite", "WebhookEvent"]
+__all__ = ["AuditEntry", "ConnectedAccount", "FreshnessReport", "Notification", "OnboardingLink", "StaffUser",
+           "StripeWrite", "WebhookEvent"]

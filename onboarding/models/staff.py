@@ -1,0 +1,34 @@
+"""Compliance staff and the audit log of what they (and anyone trying to log in) did."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Field, SQLModel
+
+from .types import json_column, tz_column, utcnow
+
+
+class StaffUser(SQLModel, table=True):
+    """A compliance reviewer; only a password hash is kept (werkzeug's scrypt)."""
+
+    __tablename__ = "staff_users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True, max_length=320)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(nullable=False))
+
+
+class AuditEntry(SQLModel, table=True):
+    """One audited action: a login (or a failed one), a sign-off."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=tz_column(nullable=False))
+    actor: str = Field(index=True, max_length=320)  # the staff e-mail, or the e-mail someone tried
+    action: str = Field(index=True, max_length=64)  # login, login_failed, logout, sign_off
+    ip: str | None = Field(default=None, max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))

@@ -1,0 +1,100 @@
+"""The compliance pages: staff accounts, rate-limited login, diffs, sign-off, reports and the audit log."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from onboarding.db import get_engine
+from onboarding.models import AuditEntry, StaffUser
+from requirements_catalog import DEFAULT_ROOT, Catalog
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
+    root = tmp_path / "catalog"
+    shutil.copytree(DEFAULT_ROOT, root, ignore=shutil.ignore_patterns("__pycache__"))
+    return app_config | {"CATALOG_PATH": str(root)}
+
+
+@pytest.fixture
+def staff(app: Flask) -> str:
+    result = app.test_cli_runner().invoke(args=["staff", "create", "Sam@Example.com", "--password", PASSWORD])
+    assert result.exit_code == 0, result.output
+    return "sam@example.com"
+
+
+def _csrf(client: FlaskClient, path: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+def _login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    return client.post("/compliance/login", data={"email": email, "password": password,
+                                                  "csrf_token": _csrf(client, "/compliance/login")})
+
+
+def test_staff_accounts_keep_only_a_password_hash(app: Flask, staff: str) -> None:
+    with Session(get_engine(app)) as session:
+        user = session.exec(select(StaffUser)).one()
+    assert user.email == staff and PASSWORD not in user.password_hash and user.password_hash.startswith("scrypt:")
+    short = app.test_cli_runner().invoke(args=["staff", "create", "x@example.com", "--password", "short"])
+    assert short.exit_code == 2 and "at least 12 characters" in short.output
+
+
+def test_pages_need_a_login_and_logins_are_audited(client: FlaskClient, app: Flask, staff: str) -> None:
+    assert client.get("/compliance/").headers["Location"].startswith("/compliance/login")
+    assert _login(client, staff, "wrong password!!").status_code == 401
+    response = _login(client, staff)
+    assert response.status_code == 303 and response.headers["Location"] == "/compliance/"
+    assert 'data-version="2026-11-28"' in client.get("/compliance/").get_data(as_text=True)
+    with Session(get_engine(app)) as session:
+        actions = [e.action for e in session.exec(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions == ["login_failed", "login"]
+
+
+def test_logins_are_rate_limited(client: FlaskClient, staff: str) -> None:
+    for _ in range(5):
+        assert _login(client, staff, "wrong password!!").status_code == 401
+    response = _login(client, staff)  # even the right password waits now
+    assert response.status_code == 429 and "Too many failed attempts" in response.get_data(as_text=True)
+
+
+def test_diff_and_sign_off_make_the_draft_current(client: FlaskClient, app: Flask, staff: str) -> None:
+    catalog: Catalog = app.extensions["catalog"]
+    draft = catalog.new_version(__import__("datetime").date(2026, 12, 1), "Alex")
+    us = catalog.root / draft / "countries" / "US.toml"
+    us.write_text(us.read_text().replace('"individual.ssn_last_4",\n', ""))
+    _login(client, staff)
+    html = client.get(f"/compliance/diff?old=2026-11-28&new={draft}").get_data(as_text=True)
+    assert "0 added, 1 removed, 0 changed" in html and "<del>individual.ssn_last_4</del>" in html
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    assert client.post(f"/compliance/versions/{draft}/approve", data={"csrf_token": token}).status_code == 400
+    response = client.post(f"/compliance/versions/{draft}/approve", data={"csrf_token": token,
+                                                                          "note": "US SSN last 4 dropped by Stripe"})
+    assert response.status_code == 303 and catalog.current_id() == draft
+    info = catalog.info(draft)
+    assert info.status == "approved" and info.reviewed_by == staff and "US SSN last 4 dropped" in info.notes
+    with Session(get_engine(app)) as session:
+        entry = session.exec(select(AuditEntry).where(AuditEntry.action == "sign_off")).one()
+    assert entry.actor == staff and entry.detail == {"version": draft, "previous": "2026-11-28",
+                                                     "note": "US SSN last 4 dropped by Stripe"}
+    audit_page = client.get("/compliance/audit").get_data(as_text=True)
+    assert 'data-action="sign_off"' in audit_page
+
+
+def test_reports_show_the_history(client: FlaskClient, app: Flask, staff: str) -> None:
+    for day in ("2027-01-01", "2027-06-01"):
+        app.test_cli_runner().invoke(args=["catalog", "check", "--as-of", day])
+    _login(client, staff)
+    html = client.get("/compliance/reports").get_data(as_text=True)
+    assert html.count("<tr><th scope=\"row\">") == 2 and "<polyline" in html and "stale" in html
+    assert "Latest freshness check" in client.get("/compliance/").get_data(as_text=True)
