@@ -98,3 +98,15 @@ def test_reports_show_the_history(client: FlaskClient, app: Flask, staff: str) -
     html = client.get("/compliance/reports").get_data(as_text=True)
     assert html.count("<tr><th scope=\"row\">") == 2 and "<polyline" in html and "stale" in html
     assert "Latest freshness check" in client.get("/compliance/").get_data(as_text=True)
+
+
+def test_any_two_versions_can_be_compared(client: FlaskClient, app: Flask, staff: str) -> None:
+    catalog: Catalog = app.extensions["catalog"]
+    first = catalog.new_version(__import__("datetime").date(2026, 12, 1), "Alex")
+    second = catalog.new_version(__import__("datetime").date(2026, 12, 2), "Alex")
+    _login(client, staff)
+    html = client.get("/compliance/").get_data(as_text=True)
+    assert '<select id="old" name="old">' in html and f'<option value="{second}" selected>' in html
+    page = client.get(f"/compliance/diff?old={first}&new={second}").get_data(as_text=True)
+    assert "0 added, 0 removed, 0 changed" in page
+    assert client.get("/compliance/diff?old=nope&new=2026-11-28").status_code == 404

@@ -156,3 +156,25 @@ def test_draft_adds_what_stripe_now_lists_and_leaves_approved_versions_alone(
     assert changes["countries"][0]["business_types"][0]["added"][0]["path"] == "individual.full_name_aliases"
     assert app.test_cli_runner().invoke(args=["catalog", "validate"]).exit_code == 0  # the approved one is intact
     get_engine(app).dispose()
+
+
+@pytest.mark.parametrize("today, stale", [("2026-02-27", False), ("2026-02-28", False), ("2026-03-01", True)])
+def test_a_version_reviewed_on_31_august_is_fresh_until_the_end_of_february(
+        app_config: dict[str, Any], tmp_path: Path, today: str, stale: bool) -> None:
+    import shutil
+
+    from requirements_catalog import Catalog
+    from tests.catalog.conftest import MINI
+
+    root = tmp_path / "catalog"
+    shutil.copytree(MINI, root)
+    Catalog(root).approve("2030-01-01", "Sam", date(2025, 8, 31))
+    app = create_app({**app_config, "CATALOG_PATH": str(root)})
+    upgrade(get_engine(app))
+    with freeze_time(today):
+        result = app.test_cli_runner().invoke(args=["catalog", "check", "--format", "json"])
+    report = json.loads(result.output)
+    assert (report["reviewed_on"], report["fresh_until"], report["stale"]) == ("2025-08-31", "2026-02-28", stale)
+    assert result.exit_code == 1  # the one-country crafted catalog also drifts from Stripe's 45 countries
+    app.extensions["stripe_sandbox"].close()
+    get_engine(app).dispose()
