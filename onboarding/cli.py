@@ -18,7 +18,9 @@ from .gateway import GatewayError
 from .gateway.setup import get_gateway
 from .migrate import upgrade
 from .models.types import utcnow
-from .services.accounts import BUSINESS_TYPES, SERVICE_AGREEMENTS, AccountError, create_account, find_account, refresh_account
+from .services.accounts import (
+    BUSINESS_TYPES, SERVICE_AGREEMENTS, AccountError, create_account, find_account, refresh_account,
+)
 from .services.links import COLLECT, LinkError, create_link, link_url
 from .services.notifications import deliver_pending
 from .services.staff import StaffError, create_staff

@@ -42,6 +42,8 @@ def open_link(token: str) -> ResponseReturnValue:
             return render_template("portal/link_refresh.html", refresh_url=refused.refresh_url), 410
         return render_template("portal/link_invalid.html"), 404
     account = db.get(ConnectedAccount, link.account_id)
+    if account is None:  # deleted meanwhile: the link cannot lead anywhere
+        return render_template("portal/link_invalid.html"), 404
     try:
         refresh_account(db, get_gateway(current_app), account, now)
     except GatewayError:
@@ -79,11 +81,19 @@ def current_link() -> OnboardingLink:
     return link
 
 
+def current_account(link: OnboardingLink) -> ConnectedAccount:
+    """Return the account of the session's link, or answer 401 when it no longer exists."""
+    account = get_session().get(ConnectedAccount, link.account_id)
+    if account is None:
+        abort(401)
+    return account
+
+
 @bp.get("/onboarding")
 def status() -> ResponseReturnValue:
     """Show the account's state: enabled, pending, what is still needed and by when."""
     link = current_link()
-    account = get_session().get(ConnectedAccount, link.account_id)
+    account = current_account(link)
     version = get_catalog(current_app).version(account.catalog_version or None)
     return render_template("portal/status.html", account=account, link=link,
                            status=account_status(account, version.country(account.country)))

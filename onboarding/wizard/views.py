@@ -19,7 +19,7 @@ from ..gateway import GatewayError
 from ..gateway.setup import get_gateway
 from ..models import ConnectedAccount
 from ..models.types import utcnow
-from ..portal import SESSION_KEY, current_link, visit_fields
+from ..portal import SESSION_KEY, current_account, current_link, visit_fields
 from .plan import BUSINESS_TYPE_STEP, Step, build_steps, due_requirements, needed_fields
 from .questions import Question, Setting, build_question, read_answer
 from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, list_persons, members, person_roles
@@ -43,7 +43,7 @@ class Visiting:
 
 def _context() -> Visiting:
     link = current_link()
-    account = get_session().get(ConnectedAccount, link.account_id)
+    account = current_account(link)
     version = get_catalog(current_app).version(account.catalog_version or None)
     country = version.country(account.country)
     persons: list[dict[str, Any]] = []
@@ -93,7 +93,7 @@ def _render(steps: list[Step], step: Step, questions: list[Question], outcome: O
                     input_.errors = [_text(m) for m in outcome.errors.get(input_.name, [])]
     general = [_text(m) for m in outcome.general] if outcome else []
     index = [s.id for s in steps].index(step.id)
-    account = get_session().get(ConnectedAccount, current_link().account_id)
+    account = current_account(current_link())
     if outcome is None:
         _show_stripe_reasons(account, questions)
     deadline = account.current_deadline if any(not s.done for s in steps) else None
@@ -175,8 +175,8 @@ def step(step_id: str) -> ResponseReturnValue:
     return redirect(url_for("wizard.start"), 303)
 
 
-def _refuse_unexpected(fields: Any, account: ConnectedAccount, version: Version, extra: set[str] = frozenset()
-                       ) -> None:
+def _refuse_unexpected(fields: Any, account: ConnectedAccount, version: Version,
+                       extra: frozenset[str] | set[str] = frozenset()) -> None:
     """Answer 400 to a post with fields that are not on the step, before anything is read or written."""
     setting = _setting(account, version)
     allowed = {i.name for f in fields for i in build_question(f, setting, None).inputs}
