@@ -1,7 +1,8 @@
 """White-label branding from configuration: name, logo, colour, support contact and terms link.
 
-The logo is a local file served by this service (`/brand/logo`): pages load nothing from third
-parties. The text colour on the brand colour is chosen for WCAG contrast.
+The logo is a local file served by this service (`/brand/logo`) and the colours a small stylesheet
+(`/brand/theme.css`): pages load nothing from third parties and need no inline style. The text
+colour on the brand colour is chosen for WCAG contrast.
 """
 
 from __future__ import annotations
@@ -43,6 +44,14 @@ def check(config: dict[str, Any]) -> None:
             raise ValueError(f"PLATFORM_LOGO {logo!r} is not a file")
         if mimetypes.guess_type(path.name)[0] not in LOGO_TYPES:
             raise ValueError("PLATFORM_LOGO must be a PNG, JPEG, SVG or WebP image")
+
+
+@bp.get("/brand/theme.css")
+def theme() -> ResponseReturnValue:
+    """Serve the brand colours as CSS custom properties (no inline styles: the CSP allows none)."""
+    values = _template_values()
+    css = f":root {{ --brand: {values['brand_color']}; --on-brand: {values['brand_text']}; }}\n"
+    return css, 200, {"Content-Type": "text/css; charset=utf-8", "Cache-Control": "max-age=300"}
 
 
 @bp.get("/brand/logo")

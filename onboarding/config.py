@@ -16,6 +16,7 @@
 | `PLATFORM_TERMS_URL` | unset | the platform's own terms, linked on the terms step |
 | `NOTIFY_URL`, `NOTIFY_SECRET` | unset | where to POST "account needs action" notifications (signed with the secret) |
 | `NOTIFY_EMAIL`, `SMTP_HOST`, `SMTP_PORT`, `SMTP_FROM` | unset | or e-mail them; with neither, they are logged |
+| `SESSION_COOKIE_SECURE` | `1` with `STRIPE_SECRET_KEY`, else `0` | send the session cookie over HTTPS only |
 | `CATALOG_PATH` | `requirements_catalog/versions` of this checkout | the requirements catalog's versions |
 | `PUBLIC_URL` | unset: the request's own address | the service's external address, for onboarding link URLs |
 | `ONBOARDING_LINK_LIFETIME` | `3600` | seconds an onboarding link can be opened |
@@ -81,6 +82,9 @@ def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides:
         "SANDBOX_DELIVER_WEBHOOKS": env.get("SANDBOX_DELIVER_WEBHOOKS", "1") not in ("0", "false", "no"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Secure cookies need HTTPS: the default with a real Stripe key, off for the offline service.
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "1" if env.get("STRIPE_SECRET_KEY") else "0")
+        not in ("0", "false", "no"),
     }
     config.update(overrides)
     if "SECRET_KEY" not in config:

@@ -22,7 +22,9 @@ def test_brand_settings_reach_every_page(app_config: dict[str, Any], tmp_path: P
     client = app.test_client()
     html = client.get("/").get_data(as_text=True)
     assert '<img src="/brand/logo" alt="Makers Market">' in html
-    assert "--brand: #ffcc00; --on-brand: #000000;" in html  # dark text on a light brand colour
+    assert '<link rel="stylesheet" href="/brand/theme.css">' in html and "<style" not in html
+    theme = client.get("/brand/theme.css").get_data(as_text=True)
+    assert "--brand: #ffcc00; --on-brand: #000000;" in theme  # dark text on a light brand colour
     assert 'href="mailto:help@makers.example"' in html
     with client.get("/brand/logo") as response:
         assert response.data == logo.read_bytes()

@@ -1,0 +1,55 @@
+"""Security headers on every route, and the session cookie's flags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from onboarding import create_app
+from onboarding.security import CSP
+from tests.support.wizard import Wizard
+
+SAMPLE_ARGS = {"token": "x", "ident": "x", "step_id": "business", "version_id": "x", "filename": "onboarding.css"}
+
+
+def _urls(app: Flask) -> list[tuple[str, str]]:
+    urls = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            urls.append((method, rule.build({k: SAMPLE_ARGS[k] for k in rule.arguments}, append_unknown=False)[1]))
+    return urls
+
+
+def test_every_route_sends_the_security_headers(app: Flask, client: FlaskClient) -> None:
+    """Enumerates the routes, so a new one cannot skip the headers."""
+    urls = _urls(app)
+    assert len(urls) >= 20
+    for method, url in urls:
+        response = client.open(url, method=method)
+        assert response.headers.get("Content-Security-Policy") == CSP, (method, url)
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", (method, url)
+        assert response.headers.get("Referrer-Policy") == "same-origin", (method, url)
+        assert "frame-ancestors 'none'" in CSP and "script-src 'none'" in CSP
+        response.close()
+
+
+def test_hsts_on_https_only(client: FlaskClient) -> None:
+    assert "Strict-Transport-Security" not in client.get("/").headers
+    assert client.get("/", base_url="https://localhost").headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_no_page_has_inline_script_or_style(client: FlaskClient) -> None:
+    html = Wizard(client, "US").start().html + client.get("/").get_data(as_text=True)
+    assert "<script" not in html and "<style" not in html and " style=" not in html
+
+
+def test_session_cookie_flags(app_config: dict[str, Any]) -> None:
+    for secure in (False, True):
+        app = create_app({**app_config, "SESSION_COOKIE_SECURE": secure})
+        client = app.test_client()
+        client.get("/?lang=de")
+        cookie = client.get_cookie("session")
+        assert cookie is not None and cookie.http_only and cookie.same_site == "Lax" and cookie.secure is secure
+        app.extensions["stripe_sandbox"].close()
