@@ -80,6 +80,8 @@ def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides:
         "ONBOARDING_LINK_LIFETIME": int(env.get("ONBOARDING_LINK_LIFETIME", "3600")),
         "ONBOARDING_SESSION_LIFETIME": int(env.get("ONBOARDING_SESSION_LIFETIME", "7200")),
         "SANDBOX_DELIVER_WEBHOOKS": env.get("SANDBOX_DELIVER_WEBHOOKS", "1") not in ("0", "false", "no"),
+        # Two 10 MB document sides and the form fit; anything larger is refused (413) before it is read.
+        "MAX_CONTENT_LENGTH": 21 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure cookies need HTTPS: the default with a real Stripe key, off for the offline service.

@@ -253,3 +253,53 @@ def test_a_mismatching_id_number_sends_the_user_back_to_it(client: FlaskClient) 
     assert page.path == "/onboarding/step/individual" and "individual.id_number" in page.inputs()
     assert "The ID number does not match the name and date of birth" in page.html
     assert wizard.submit(page, {**hong_kong, "individual.id_number": "000000000"}).status_code == 303
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"%PDF-1.4\n" + b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "Upload a JPEG or PNG image."),  # a PDF/PNG polyglot
+])
+def test_hostile_uploads_are_refused_with_a_message(client: FlaskClient, content: bytes, message: str) -> None:
+    wizard = Wizard(client, "US")
+    page = wizard.complete({**US, "individual.dob.year": "1990"},
+                           until=lambda page: "individual.verification.document.front" in page.inputs())
+    response = client.post(page.path, data={**page.hidden(), "individual.verification.document.front":
+                                             (io.BytesIO(content), "id.png")}, content_type="multipart/form-data")
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+
+
+def test_a_pixel_flood_is_refused_by_stripe_on_its_input(client: FlaskClient) -> None:
+    header = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (100_000).to_bytes(4, "big") * 2 + b"\x08\x02\x00\x00\x00"
+    wizard = Wizard(client, "US")
+    page = wizard.complete({**US, "individual.dob.year": "1990"},
+                           until=lambda page: "individual.verification.document.front" in page.inputs())
+    response = client.post(page.path, data={**page.hidden(), "individual.verification.document.front":
+                                             (io.BytesIO(header + b"\x00" * 64), "id.png")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 422  # never a 5xx
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(client: FlaskClient) -> None:
+    wizard = Wizard(client, "US")
+    page = wizard.start()
+    response = client.post(page.path, data={**page.hidden(), "business_profile.url": "x" * (22 * 1024 * 1024)})
+    assert response.status_code == 413
+
+
+def test_files_over_10_mb_are_refused() -> None:
+    from onboarding.wizard.questions import Input, Question
+    from onboarding.wizard.submit import Outcome, _check_files
+    from requirements_catalog import Catalog
+
+    field = Catalog().version().country("US").field_for("individual", "individual.verification.document")
+
+    class Big:
+        filename = "id.png"
+
+        def read(self) -> bytes:
+            return b"\x89PNG\r\n\x1a\n" + b"\x00" * (10 * 1024 * 1024)
+
+    question = Question(field, [Input("individual.verification.document.front", "file", "Front")])
+    outcome = Outcome()
+    assert _check_files([question], {"individual.verification.document.front": Big()}, {field.path}, outcome) == {}
+    assert [m.text for m in outcome.errors["individual.verification.document.front"]] == [
+        "The file is larger than 10 MB."]
