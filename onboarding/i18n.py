@@ -9,25 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from babel import Locale
+from babel import Locale, negotiate_locale
 from flask import Flask, request, session
 from flask_babel import Babel, get_locale
 
 SUPPORTED_LOCALES = ("en", "de", "fr", "es", "it", "nl", "pt", "ja", "zh_Hans", "sv", "da", "fi", "nb", "pl")
-# Accept-Language tags that mean one of ours without naming it exactly.
-ALIASES = {"zh": "zh_Hans", "zh-cn": "zh_Hans", "zh-sg": "zh_Hans", "zh-hans": "zh_Hans", "no": "nb", "nn": "nb"}
+# Accept-Language tags that mean one of ours without naming it (Babel falls back to the bare language itself).
+ALIASES = {"zh": "zh_Hans", "zh_cn": "zh_Hans", "zh_sg": "zh_Hans", "zh_hans": "zh_Hans", "no": "nb", "nn": "nb",
+           "nn_no": "nb"}
 SESSION_KEY = "locale"
 
 
 def _from_header() -> str | None:
-    for tag, _quality in request.accept_languages:
-        tag = tag.lower().replace("_", "-")
-        if tag in ALIASES:
-            return ALIASES[tag]
-        for locale in SUPPORTED_LOCALES:
-            if tag == locale.lower().replace("_", "-") or tag.split("-")[0] == locale.lower():
-                return locale
-    return None
+    preferred = [tag.replace("-", "_") for tag, _quality in request.accept_languages]
+    return negotiate_locale(preferred, SUPPORTED_LOCALES, aliases=ALIASES)
 
 
 def select_locale() -> str:

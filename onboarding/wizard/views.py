@@ -81,7 +81,8 @@ def _questions(fields: Any, account: ConnectedAccount, version: Version, state: 
     return [build_question(f, setting, state) for f in fields]
 
 
-def _render(steps: list[Step], step: Step, questions: list[Question], outcome: Outcome | None = None,
+def _render(account: ConnectedAccount, steps: list[Step], step: Step, questions: list[Question],
+            outcome: Outcome | None = None,
             form: Any = None, status: int = 200, template: str = "wizard/step.html",
             summary: list[ReviewSection] | None = None, **extra: Any) -> ResponseReturnValue:
     if outcome is not None and form is not None:
@@ -93,7 +94,6 @@ def _render(steps: list[Step], step: Step, questions: list[Question], outcome: O
                     input_.errors = [_text(m) for m in outcome.errors.get(input_.name, [])]
     general = [_text(m) for m in outcome.general] if outcome else []
     index = [s.id for s in steps].index(step.id)
-    account = current_account(current_link())
     if outcome is None:
         _show_stripe_reasons(account, questions)
     deadline = account.current_deadline if any(not s.done for s in steps) else None
@@ -165,11 +165,11 @@ def step(step_id: str) -> ResponseReturnValue:
     summary = review(visiting.steps, state, visiting.persons, version, str(get_locale() or "en"), gettext) \
         if step_id == "terms" else None
     if request.method == "GET":
-        return _render(visiting.steps, current, questions, summary=summary)
+        return _render(account, visiting.steps, current, questions, summary=summary)
     outcome = submit_step(get_session(), get_engine(current_app), get_gateway(current_app), account, version,
                           questions, request.form, request.files, visiting.needed, _visit())
     if not outcome.ok:
-        return _render(visiting.steps, current, questions, outcome, request.form, 422, summary=summary)
+        return _render(account, visiting.steps, current, questions, outcome, request.form, 422, summary=summary)
     if step_id == BUSINESS_TYPE_STEP:  # the questions depend on the business type: plan the visit again
         session[SESSION_KEY] = {**session[SESSION_KEY], "fields": visit_fields(account, current_link())}
     return redirect(url_for("wizard.start"), 303)
@@ -216,7 +216,7 @@ def _role_step(visiting: Visiting, current: Step) -> ResponseReturnValue:
     state = _stripe_state(account)
     person_questions = _questions(role_fields, account, version, {role: editing or {}})
     account_questions = _questions(account_fields, account, version, state)
-    render = partial(_render, visiting.steps, current, template="wizard/role_step.html", people=people,
+    render = partial(_render, account, visiting.steps, current, template="wizard/role_step.html", people=people,
                      editing=editing, role=role, single=role in SINGLE, display_name=display_name,
                      account_questions=account_questions)
     if request.method == "GET":

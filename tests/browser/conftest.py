@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,21 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Serve an app on a free loopback port in a thread; yield its base URL; clean the app up after."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        app.extensions["stripe_sandbox"].close()
+        get_engine(app).dispose()
+
+
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:
     """Serve the app (SQLite, in-process sandbox) on a loopback port for the run."""
@@ -54,14 +70,8 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, 
                       "STRIPE_MAX_NETWORK_RETRIES": 0, "SANDBOX_DELIVER_WEBHOOKS": False,
                       "PLATFORM_API_KEY": API_KEY, "PLATFORM_NAME": "Makers Market"})
     upgrade(get_engine(app))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    app.extensions["stripe_sandbox"].close()
-    get_engine(app).dispose()
+    with serve(app) as base:
+        yield app, base
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -11,12 +10,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from onboarding import create_app
 from onboarding.db import get_engine
 from onboarding.migrate import upgrade
 from requirements_catalog import DEFAULT_ROOT
+from tests.browser.conftest import serve
 
 PASSWORD = "correct horse battery staple"
 
@@ -32,14 +31,8 @@ def compliance_app(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
     upgrade(get_engine(app))
     assert app.test_cli_runner().invoke(args=["staff", "create", "sam@example.com", "--password",
                                               PASSWORD]).exit_code == 0
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-    app.extensions["stripe_sandbox"].close()
-    get_engine(app).dispose()
+    with serve(app) as base:
+        yield app, base
 
 
 def _accessible(axe: Any, page: Any) -> None:
