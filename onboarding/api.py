@@ -22,7 +22,7 @@ from .gateway import GatewayError, InvalidRequest, RateLimited
 from .gateway.setup import get_gateway
 from .models import ConnectedAccount
 from .models.types import utcnow
-from .services.accounts import AccountError, create_account, find_account
+from .services.accounts import AccountError, IdempotencyMismatch, create_account, find_account, request_key
 from .services.links import LinkError, create_link, link_url
 from .services.status import account_status
 
@@ -92,16 +92,22 @@ def create() -> ResponseReturnValue:
     if catalog.version().country(body["country"]) is None:
         return _error(400, "invalid_request", f"Accounts in {body['country']!r} are not supported.",
                       "country_unsupported", "country")
+    given_key = request.headers.get("Idempotency-Key", "").strip()
+    if len(given_key) > 255:
+        return _error(400, "invalid_request", "Idempotency-Key is longer than 255 characters.")
     try:
-        account = create_account(get_session(), get_engine(current_app), get_gateway(current_app),
-                                 country=body["country"], business_type=body.get("business_type"),
-                                 email=body.get("email"), service_agreement=body.get("service_agreement", "full"),
-                                 now=utcnow(), catalog_version=catalog.current_id())
+        account, created = create_account(
+            get_session(), get_engine(current_app), get_gateway(current_app), country=body["country"],
+            business_type=body.get("business_type"), email=body.get("email"),
+            service_agreement=body.get("service_agreement", "full"), now=utcnow(),
+            catalog_version=catalog.current_id(), key=request_key(given_key) if given_key else None)
+    except IdempotencyMismatch as exc:
+        return _error(409, "idempotency_error", str(exc))
     except AccountError as exc:
         return _error(400, "invalid_request", str(exc))
     except GatewayError as exc:
         return _gateway_error(exc)
-    return account_json(account), 201
+    return account_json(account), 201 if created else 200
 
 
 @bp.get("/accounts/<ident>")

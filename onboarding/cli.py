@@ -56,10 +56,10 @@ def accounts_create(country: str, business_type: str | None, email: str | None, 
     engine = get_engine(current_app)
     with Session(engine, expire_on_commit=False) as session:
         try:
-            account = create_account(session, engine, get_gateway(current_app), country=country,
-                                     business_type=business_type, email=email,
-                                     service_agreement=service_agreement, now=utcnow(),
-                                     catalog_version=get_catalog(current_app).current_id())
+            account, _ = create_account(session, engine, get_gateway(current_app), country=country,
+                                        business_type=business_type, email=email,
+                                        service_agreement=service_agreement, now=utcnow(),
+                                        catalog_version=get_catalog(current_app).current_id())
         except AccountError as exc:
             _fail(str(exc), 2)
         except GatewayError as exc:

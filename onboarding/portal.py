@@ -45,7 +45,9 @@ def open_link(token: str) -> ResponseReturnValue:
     if account is None:  # deleted meanwhile: the link cannot lead anywhere
         return render_template("portal/link_invalid.html"), 404
     try:
-        refresh_account(db, get_gateway(current_app), account, now)
+        # The one Stripe read of a visit: it catches up on what a missed webhook would have said.
+        # The pages that follow read only our cache, which writes and webhooks keep current.
+        refresh_account(db, get_gateway(current_app), account, now, persons=True)
     except GatewayError:
         current_app.logger.warning("could not refresh account %s when its link was opened", link.account_id)
     locale = session.get(LOCALE_KEY)

@@ -11,6 +11,12 @@ from .server import SandboxServer
 from .webhooks import http_target
 
 
+def add_latency(sandbox: Sandbox, latency_ms: float, jitter_ms: float = 0) -> None:
+    """Delay every request by `latency_ms`, or by a uniform draw from latency ± jitter."""
+    if latency_ms:
+        sandbox.faults.add("*", "latency", times=-1, latency=latency_ms / 1000, jitter=jitter_ms / 1000)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments and serve until interrupted."""
     parser = argparse.ArgumentParser(prog="python -m stripe_sandbox", description=__doc__)
@@ -21,10 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--webhook-url", metavar="URL", help="POST signed events here")
     parser.add_argument("--webhook-secret", metavar="SECRET", help="the endpoint secret events are signed with")
     parser.add_argument("--latency-ms", type=float, default=0, help="add this latency to every request")
+    parser.add_argument("--latency-jitter-ms", type=float, default=0, metavar="MS",
+                        help="draw each request's latency uniformly from latency ± this (median --latency-ms)")
     parser.add_argument("--verbose", action="store_true", help="log each request line")
     args = parser.parse_args(argv)
     if bool(args.webhook_url) != bool(args.webhook_secret):
         parser.error("--webhook-url and --webhook-secret go together")
+    if args.latency_ms < 0 or not 0 <= args.latency_jitter_ms <= args.latency_ms:
+        parser.error("--latency-jitter-ms must be between 0 and --latency-ms")
     try:
         specs = load_country_specs(args.country_specs)
     except CountrySpecError as exc:
@@ -32,8 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     target = http_target(args.webhook_url) if args.webhook_url else None
     sandbox = Sandbox(specs, webhook_target=target, webhook_secret=args.webhook_secret)
-    if args.latency_ms:
-        sandbox.faults.add("*", "latency", times=-1, latency=args.latency_ms / 1000)
+    add_latency(sandbox, args.latency_ms, args.latency_jitter_ms)
     server = SandboxServer(sandbox, args.host, args.port, args.verbose)
     print(f"stripe_sandbox listening on {server.url} ({len(specs.ids())} countries)", flush=True)
     try:

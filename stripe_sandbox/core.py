@@ -139,7 +139,7 @@ class Sandbox:
         operation = matched.operation if matched else "unknown"
         fault = self.faults.take(operation)
         if fault and fault.latency:
-            time.sleep(fault.latency)
+            time.sleep(fault.delay())
         entry: dict[str, Any] = {"id": request_id, "at": self.clock(), "method": request.method,
                                  "path": request.path, "operation": operation,
                                  "idempotency_key": request.header("Idempotency-Key"),
@@ -197,13 +197,27 @@ class Sandbox:
                 response = self._error(StripeError(500, "An unknown error occurred", type="api_error"), request_id)
             else:
                 response = self._execute(request, matched, args, params, files, request_id)
+            if self.auto_settle and request.method != "GET":
+                self.settle()
+                response = self._settled(response, request_id)
             if key:
                 response.headers["Idempotency-Key"] = key  # Stripe echoes it (the SDK's `idempotency_key`)
             if key and response.status != 429:
                 self._remember(request, key, params, response)
-            if self.auto_settle and request.method != "GET":
-                self.settle()
         return response
+
+    def _settled(self, response: Response, request_id: str) -> Response:
+        """Show a written account as it is once settled: verification here is immediate.
+
+        Stripe would answer with the checks pending and send `account.updated` moments later; with
+        auto-settle both have already happened, so the write's answer says what the event says.
+        """
+        if response.status != 200 or b'"object": "account"' not in response.body[:200]:
+            return response
+        account = self.store.accounts.get(json.loads(response.body).get("id") or "")
+        if account is None or account.deleted:
+            return response
+        return self._json(200, self.render(account, self.evaluate(account)), request_id)
 
     def _authenticate(self, request: Request) -> None:
         auth = request.header("Authorization") or ""

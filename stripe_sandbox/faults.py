@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from dataclasses import dataclass
 
@@ -16,10 +17,22 @@ class Fault:
     kind: str
     times: int = 1
     latency: float = 0.0  # seconds, slept before any kind of handling
+    jitter: float = 0.0  # seconds: each sleep is drawn uniformly from latency ± jitter (median `latency`)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; choose one of {', '.join(KINDS)}")
+        if self.latency < 0 or self.jitter < 0:
+            raise ValueError("latency and jitter cannot be negative")
+        if self.jitter > self.latency:
+            # Sleeps would be clipped at 0, and the median would no longer be `latency`.
+            raise ValueError("jitter cannot exceed the latency")
+
+    def delay(self, rng: random.Random | None = None) -> float:
+        """Return how long to sleep for one request, in seconds."""
+        if not self.jitter:
+            return self.latency
+        return (rng or random).uniform(self.latency - self.jitter, self.latency + self.jitter)
 
 
 class Faults:
@@ -29,9 +42,9 @@ class Faults:
         self._rules: list[Fault] = []
         self._lock = threading.Lock()
 
-    def add(self, operation: str, kind: str, times: int = 1, latency: float = 0.0) -> Fault:
+    def add(self, operation: str, kind: str, times: int = 1, latency: float = 0.0, jitter: float = 0.0) -> Fault:
         """Add a rule; `operation` is a name such as `accounts.update` or `*`."""
-        fault = Fault(operation, kind, times, latency)
+        fault = Fault(operation, kind, times, latency, jitter)
         with self._lock:
             self._rules.append(fault)
         return fault

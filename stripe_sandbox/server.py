@@ -59,7 +59,8 @@ class _Handler(BaseHTTPRequestHandler):
             rule = json.loads(body or b"{}")
             try:
                 sandbox.faults.add(rule.get("operation", "*"), rule["kind"], int(rule.get("times", 1)),
-                                   float(rule.get("latency_ms", 0)) / 1000)
+                                   float(rule.get("latency_ms", 0)) / 1000,
+                                   float(rule.get("latency_jitter_ms", 0)) / 1000)
             except (KeyError, ValueError) as exc:
                 return self._send(400, json.dumps({"error": str(exc)}).encode(), {"Content-Type": "application/json"})
             answer = {"ok": True}

@@ -15,6 +15,29 @@ EMPTY_REQUIREMENTS: dict[str, Any] = {
 }
 
 
+# The parts of Stripe's account object the forms prefill and the review shows. Stripe never returns full
+# ID, tax or account numbers (only `*_provided` flags and `last4`); the whitelist keeps it that way here
+# whatever a future API version adds, and leaves out what no form reads.
+PROFILE_KEYS = ("business_profile", "business_type", "company", "individual", "email", "documents",
+                "tos_acceptance")
+BANK_KEYS = ("id", "object", "bank_name", "country", "currency", "last4", "status", "default_for_currency")
+PERSON_DROPPED = ("metadata",)  # our write markers; not part of what the forms show
+
+
+def _without(obj: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k not in keys}
+
+
+def profile_of(account: dict[str, Any]) -> dict[str, Any]:
+    """Return the non-sensitive part of a Stripe account that the wizard's pages read."""
+    profile = {key: account[key] for key in PROFILE_KEYS if account.get(key) is not None}
+    if isinstance(profile.get("tos_acceptance"), dict):
+        profile["tos_acceptance"] = {k: v for k, v in profile["tos_acceptance"].items() if k != "user_agent"}
+    banks = ((account.get("external_accounts") or {}).get("data")) or []
+    profile["external_accounts"] = {"data": [{k: b.get(k) for k in BANK_KEYS} for b in banks]}
+    return profile
+
+
 class ConnectedAccount(SQLModel, table=True):
     """A platform's connected account; Stripe is the source of truth, this row caches it."""
 
@@ -40,6 +63,10 @@ class ConnectedAccount(SQLModel, table=True):
     current_deadline: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
     # Set when a submitted account needs the user again (new requirements, a failed check).
     needs_action_since: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    # What Stripe holds of the forms' answers, so that a page view needs no Stripe call (see `profile_of`).
+    # None: never read (rows from before the cache); the wizard then reads Stripe once and keeps it.
+    stripe_profile: dict[str, Any] | None = Field(default=None, sa_column=json_column(nullable=True))
+    stripe_persons: list[dict[str, Any]] | None = Field(default=None, sa_column=json_column(nullable=True))
     synced_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(nullable=False))
@@ -64,8 +91,22 @@ class ConnectedAccount(SQLModel, table=True):
         # A new account owes everything; only one that was submitted "needs action" again.
         needs_action = bool(due) and self.details_submitted
         self.needs_action_since = (self.needs_action_since or now) if needs_action else None
+        self.stripe_profile = profile_of(account)
         self.synced_at = now
         self.updated_at = now
+
+    def keep_person(self, person: dict[str, Any]) -> None:
+        """Cache a person Stripe returned (created, updated or listed), replacing its earlier copy."""
+        persons = [p for p in self.stripe_persons or [] if p.get("id") != person.get("id")]
+        self.stripe_persons = [*persons, _without(person, PERSON_DROPPED)]
+
+    def forget_person(self, person_id: str) -> None:
+        """Drop a deleted person from the cache."""
+        self.stripe_persons = [p for p in self.stripe_persons or [] if p.get("id") != person_id]
+
+    def keep_persons(self, persons: list[dict[str, Any]]) -> None:
+        """Replace the cached persons with a complete list read from Stripe."""
+        self.stripe_persons = [_without(p, PERSON_DROPPED) for p in persons]
 
     def summary(self) -> dict[str, Any]:
         """Return the JSON the CLI and the platform API show."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Field, SQLModel
 
-from .types import tz_column, utcnow
+from .types import json_column, tz_column, utcnow
 
 
 class StripeWrite(SQLModel, table=True):
@@ -20,10 +21,14 @@ class StripeWrite(SQLModel, table=True):
     account_id: str | None = Field(default=None, index=True, max_length=32)
     operation: str = Field(max_length=64)  # e.g. "accounts.create", "persons.update"
     target: str | None = Field(default=None, max_length=64)  # the Stripe object written to, when known
-    status: str = Field(default="pending", max_length=16, index=True)  # pending | succeeded | failed
+    # pending (outcome unknown) | succeeded | failed (Stripe answered; the key is spent) | abandoned
+    status: str = Field(default="pending", max_length=16, index=True)
     attempts: int = 0
     result_id: str | None = Field(default=None, max_length=64)
     error_code: str | None = Field(default=None, max_length=64)
     error_message: str | None = Field(default=None, max_length=500)
+    # The parameters, kept only for writes whose parameters hold nothing personal (`accounts.create`),
+    # so that `flask outbox retry` can send them again with the same key.
+    replay: dict[str, Any] | None = Field(default=None, sa_column=json_column(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(nullable=False))
     completed_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))

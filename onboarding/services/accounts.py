@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -21,10 +23,24 @@ class AccountError(ValueError):
     """A request for an account that cannot be honoured (bad country, business type, ...)."""
 
 
+class IdempotencyMismatch(AccountError):
+    """An `Idempotency-Key` came back with other parameters than its first request."""
+
+
+def request_key(platform_key: str) -> str:
+    """Return the outbox key of an account creation the platform keyed with `Idempotency-Key`."""
+    return f"accounts-create-{hashlib.sha256(platform_key.encode()).hexdigest()[:32]}"
+
+
 def create_account(session: Session, engine: Engine, gateway: Gateway, *, country: str,
                    business_type: str | None, email: str | None, service_agreement: str, now: datetime,
-                   catalog_version: str | None = None) -> ConnectedAccount:
-    """Create a connected account for API onboarding at Stripe and cache its state."""
+                   catalog_version: str | None = None, key: str | None = None) -> tuple[ConnectedAccount, bool]:
+    """Create a connected account for API onboarding at Stripe and cache its state.
+
+    With `key` (from the platform's `Idempotency-Key`), a repeated request returns the account the
+    first one created, or finishes it with the same Stripe idempotency key when its outcome was lost.
+    Return the account and whether this request created it.
+    """
     country = country.upper()
     if len(country) != 2 or not country.isalpha():
         raise AccountError(f"country must be a two-letter ISO code, not {country!r}")
@@ -32,15 +48,30 @@ def create_account(session: Session, engine: Engine, gateway: Gateway, *, countr
         raise AccountError(f"business type must be one of {', '.join(BUSINESS_TYPES)}")
     if service_agreement not in SERVICE_AGREEMENTS:
         raise AccountError(f"service agreement must be one of {', '.join(SERVICE_AGREEMENTS)}")
+    replay = {"params": account_create_params(country, business_type, email, service_agreement),
+              "account": {"country": country, "business_type": business_type, "email": email,
+                          "service_agreement": service_agreement, "catalog_version": catalog_version}}
     account_id = new_uuid()
-    params = account_create_params(country, business_type, email, service_agreement)
-    result = outbox.perform(session, engine, "accounts.create",
-                            lambda key: gateway.create_account(params, idempotency_key=key),
-                            account_id=account_id, target=None, now=now)
-    account = ConnectedAccount(id=account_id, country=country, business_type=business_type, email=email,
-                               service_agreement=service_agreement, catalog_version=catalog_version,
-                               created_at=now, updated_at=now)
+    earlier = outbox.history(session, key)[:1] if key else []
+    if earlier:
+        if (earlier[0].replay or {}).get("params") != replay["params"]:
+            raise IdempotencyMismatch("This Idempotency-Key was used with other parameters.")
+        account_id = earlier[0].account_id or account_id
+        existing = session.get(ConnectedAccount, account_id)
+        if existing is not None:
+            return existing, False
+    return finish_creation(session, engine, gateway, account_id, replay, now, key), True
+
+
+def finish_creation(session: Session, engine: Engine, gateway: Gateway, account_id: str, replay: dict[str, Any],
+                    now: datetime, key: str | None = None) -> ConnectedAccount:
+    """Create the account at Stripe (or have Stripe replay its creation) and add our row for it."""
+    params = replay["params"]
+    result = outbox.perform(engine, "accounts.create", lambda k: gateway.create_account(params, idempotency_key=k),
+                            account_id=account_id, target=None, now=now, key=key, replay=replay)
+    account = ConnectedAccount(id=account_id, **replay["account"], created_at=now, updated_at=now)
     account.apply_stripe_state(result, now)
+    account.stripe_persons = []  # a new account has nobody yet: no page needs to ask Stripe
     session.add(account)
     return account
 
@@ -53,9 +84,24 @@ def find_account(session: Session, ident: str) -> ConnectedAccount | None:
     return account
 
 
-def refresh_account(session: Session, gateway: Gateway, account: ConnectedAccount, now: datetime) -> ConnectedAccount:
-    """Re-read the account from Stripe and update the cached state."""
+def refresh_account(session: Session, gateway: Gateway, account: ConnectedAccount, now: datetime, *,
+                    persons: bool = False) -> ConnectedAccount:
+    """Re-read the account (and with `persons`, a company's people) from Stripe and update the cache."""
     if account.stripe_id:
         account.apply_stripe_state(gateway.retrieve_account(account.stripe_id), now)
+        if persons and account.business_type not in (None, "individual"):
+            account.keep_persons(all_persons(gateway, account.stripe_id))
         session.add(account)
     return account
+
+
+def all_persons(gateway: Gateway, stripe_id: str) -> list[dict[str, Any]]:
+    """Return every person of an account, following pagination."""
+    found: list[dict[str, Any]] = []
+    starting_after = None
+    while True:
+        page = gateway.list_persons(stripe_id, limit=100, starting_after=starting_after)
+        found += page.data
+        if not page.has_more or not page.data:
+            return found
+        starting_after = page.data[-1]["id"]

@@ -28,7 +28,7 @@ def record_event(session: Session, gateway: Gateway, event: dict[str, Any], now:
     if account is not None:
         before = account.needs_action_since
         # Deliveries arrive out of order: re-read the account instead of trusting this event's copy.
-        refresh_account(session, gateway, account, now)
+        refresh_account(session, gateway, account, now, persons=event["type"].startswith("person."))
         if before is None and account.needs_action_since is not None:
             queue_action_required(session, account, now)
     return True

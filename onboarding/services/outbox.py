@@ -1,13 +1,17 @@
 """Stripe writes through the outbox: the idempotency key is stored before the call.
 
 The key's row is committed by an independent session, not the request's, so that a crash between
-our commit and Stripe's answer leaves the key behind: a retry (by the user or by a recovery job)
-reuses it and Stripe replays the first result instead of writing twice. The request's own session
-then records a success and commits once, at the end of the request; a failure is recorded by an
-independent session too, because the request that sees it usually rolls back.
+our commit and Stripe's answer leaves the key behind: a retry (by the user or by `flask outbox
+retry`) reuses it and Stripe replays the first result instead of writing twice. Outcomes are recorded
+by independent sessions too: the outbox is a log of what Stripe was asked and answered, true whether or
+not the request that asked commits, and the request's own session stays free of writes until its single
+commit at the end (SQLite has one writer: a request holding the write lock would block the next key).
 
-Reserve before the request's session writes anything: SQLite has a single writer, and the
-independent commit would otherwise wait on the request's own uncommitted transaction.
+A key is spent once Stripe has answered it for good: a refusal or a 429 (`failed`: nothing was
+written), a 500 (Stripe replays even those) or a conflict, the same key with other parameters after the
+user changed an answer (`spent`: the write may have happened). The next attempt at the same write then
+takes the next key of its series (`base`, `base.1`, `base.2`, ...). A key whose outcome is unknown (a
+dropped connection, a timeout, a crash) stays `pending` and is reused as it is.
 """
 
 from __future__ import annotations
@@ -18,11 +22,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..db import independent_session
-from ..gateway import GatewayError, Unavailable
+from ..gateway import GatewayError, IdempotencyConflict, Unavailable
 from ..models import StripeWrite
+
+SPENT = ("failed", "spent")  # statuses whose key Stripe will only ever replay
+MAX_SERIES = 20  # attempts at one write that Stripe answered for good; beyond it the form needs a new visit
 
 
 def new_key(operation: str) -> str:
@@ -30,15 +37,29 @@ def new_key(operation: str) -> str:
     return f"{operation.replace('.', '-')}-{secrets.token_hex(16)}"
 
 
+def series(base: str) -> list[str]:
+    """Return the keys one write may use, in order."""
+    return [base] + [f"{base}.{n}" for n in range(1, MAX_SERIES)]
+
+
+def history(session: Session, base: str) -> list[StripeWrite]:
+    """Return the rows of a write's key series, oldest first."""
+    rows = session.exec(select(StripeWrite).where(col(StripeWrite.idempotency_key).in_(series(base)))).all()
+    return sorted(rows, key=lambda row: series(base).index(row.idempotency_key))
+
+
 def reserve(engine: Engine, operation: str, *, account_id: str | None, target: str | None,
-            now: datetime, key: str | None = None) -> str:
-    """Store a pending write with its key (or count another attempt at it), committed at once."""
-    key = key or new_key(operation)
+            now: datetime, key: str | None = None, replay: dict[str, Any] | None = None) -> str:
+    """Store a pending write with the first unspent key of its series, committed at once; return the key."""
+    base = key or new_key(operation)
     with independent_session(engine) as session:
-        write = session.exec(select(StripeWrite).where(StripeWrite.idempotency_key == key)).first()
-        if write is None:
-            write = StripeWrite(idempotency_key=key, account_id=account_id, operation=operation,
-                                target=target, created_at=now)
+        rows = {row.idempotency_key: row for row in history(session, base)}
+        key = next((k for k in series(base) if k not in rows or rows[k].status not in SPENT), None)
+        if key is None:
+            raise Unavailable("This form was sent too many times; open the step again.")
+        write = rows.get(key) or StripeWrite(idempotency_key=key, account_id=account_id, operation=operation,
+                                             target=target, created_at=now, replay=replay)
+        write.status = "pending"
         write.attempts += 1
         session.add(write)
     return key
@@ -48,27 +69,43 @@ def _record_failure(engine: Engine, key: str, exc: GatewayError, status: str, no
     with independent_session(engine) as session:
         write = session.exec(select(StripeWrite).where(StripeWrite.idempotency_key == key)).one()
         write.status = status
-        write.completed_at = now if status == "failed" else None
-        write.error_code, write.error_message = exc.code, exc.message[:500]
+        write.completed_at = now if status in SPENT else None
+        write.error_code, write.error_message = exc.code or type(exc).__name__, exc.message[:500]
         session.add(write)
 
 
-def perform(session: Session, engine: Engine, operation: str, call: Callable[[str], dict[str, Any]], *,
-            account_id: str | None, target: str | None, now: datetime, key: str | None = None
-            ) -> dict[str, Any]:
+def perform(engine: Engine, operation: str, call: Callable[[str], dict[str, Any]], *,
+            account_id: str | None, target: str | None, now: datetime, key: str | None = None,
+            replay: dict[str, Any] | None = None) -> dict[str, Any]:
     """Reserve a key, make the call with it, and record the outcome in the request's session."""
-    key = reserve(engine, operation, account_id=account_id, target=target, now=now, key=key)
+    key = reserve(engine, operation, account_id=account_id, target=target, now=now, key=key, replay=replay)
     try:
         result = call(key)
     except Unavailable as exc:
-        # Outcome unknown: the row stays pending so a retry reuses the key.
-        _record_failure(engine, key, exc, "pending", now)
+        # No answer at all: the outcome is unknown, so the row stays pending and a retry reuses the key.
+        # An answer (a 500) is replayed by Stripe for this key: it is spent, the outcome still open.
+        _record_failure(engine, key, exc, "spent" if exc.http_status else "pending", now)
+        raise
+    except IdempotencyConflict as exc:
+        _record_failure(engine, key, exc, "spent", now)
         raise
     except GatewayError as exc:
         _record_failure(engine, key, exc, "failed", now)
         raise
-    write = session.exec(select(StripeWrite).where(StripeWrite.idempotency_key == key)).one()
-    write.status, write.completed_at, write.result_id = "succeeded", now, result.get("id")
-    write.error_code = write.error_message = None
-    session.add(write)
+    complete(engine, key, result, now)
     return result
+
+
+def complete(engine: Engine, key: str, result: dict[str, Any], now: datetime) -> None:
+    """Record a write's success."""
+    with independent_session(engine) as session:
+        write = session.exec(select(StripeWrite).where(StripeWrite.idempotency_key == key)).one()
+        write.status, write.completed_at, write.result_id = "succeeded", now, result.get("id")
+        write.error_code = write.error_message = None
+        session.add(write)
+
+
+def unsettled(engine: Engine, base: str) -> list[str]:
+    """Return the keys of earlier attempts at this write that may have reached Stripe without our knowing."""
+    with Session(engine) as session:
+        return [row.idempotency_key for row in history(session, base) if row.status in ("pending", "spent")]

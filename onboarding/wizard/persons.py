@@ -8,24 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..gateway import Gateway
+from ..services.accounts import all_persons as list_persons
 
 RELATIONSHIP = {"representative": "representative", "owners": "owner", "directors": "director",
                 "executives": "executive"}
 ROLE_STEPS = tuple(RELATIONSHIP)  # the catalog's step ids are the role names
 SINGLE = frozenset({"representative"})  # a company has exactly one representative
-
-
-def list_persons(gateway: Gateway, stripe_id: str) -> list[dict[str, Any]]:
-    """Return every person of an account, following pagination."""
-    persons: list[dict[str, Any]] = []
-    starting_after = None
-    while True:
-        page = gateway.list_persons(stripe_id, limit=100, starting_after=starting_after)
-        persons += page.data
-        if not page.has_more or not page.data:
-            return persons
-        starting_after = page.data[-1]["id"]
 
 
 def roles_of(person: dict[str, Any]) -> list[str]:

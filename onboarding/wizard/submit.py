@@ -20,13 +20,15 @@ from sqlmodel import Session
 from requirements_catalog import Version
 from requirements_catalog.values import Context, N_, bank_parameters, check
 
-from ..gateway import BankAccount, Gateway, GatewayError, InvalidRequest, RateLimited
+from ..gateway import BankAccount, Gateway, GatewayError, IdempotencyConflict, InvalidRequest, RateLimited
 from ..models import ConnectedAccount
 from ..services import outbox
+from .persons import list_persons
 from .questions import Question, read_answer, to_params
 from .stripe_errors import message_for
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+WRITE_MARKER = "onboarding_write"  # person metadata: the key series of the submission that created it
 MAGIC = ((b"\xff\xd8\xff", "jpeg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"%PDF-", "pdf"))
 
 
@@ -162,20 +164,15 @@ def submit_step(db: Session, engine: Engine, gateway: Gateway, account: Connecte
     uploads = _check_files(questions, files, needed, outcome)
     if not outcome.ok:
         return outcome
+    writer = _Writer(engine, gateway, account, visit)
     by_name = {q.name: q for q in questions}
     try:
-        params = _account_params(db, engine, gateway, account, by_name, answers, uploads, visit)
-        if person is not None:
-            _write_person(db, engine, gateway, account, person, params.pop(person.role, {}), visit)
-        if params:
-            outbox.perform(db, engine, "accounts.update",
-                           lambda key: gateway.update_account(account.stripe_id, params, idempotency_key=key),
-                           account_id=account.id, target=account.stripe_id, now=visit.now,
-                           key=_key(account, visit.submission, "accounts.update"))
-        for name, answer in answers.items():
-            if by_name[name].field.type == "bank_account":
-                _add_bank_account(db, engine, gateway, account, version, by_name[name], answer, visit)
-        account.apply_stripe_state(gateway.retrieve_account(account.stripe_id), visit.now)
+        try:
+            writer.step(version, by_name, answers, uploads, person)
+        except IdempotencyConflict:
+            # The user changed an answer after an attempt whose outcome we never learned: that key is
+            # spent, and the step goes again with the next keys of its series (see services/outbox.py).
+            writer.step(version, by_name, answers, uploads, person)
         db.add(account)
     except InvalidRequest as exc:
         _place_stripe_error(exc, questions, outcome)
@@ -186,55 +183,19 @@ def submit_step(db: Session, engine: Engine, gateway: Gateway, account: Connecte
     return outcome
 
 
-def _account_params(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount,
-                    by_name: dict[str, Question], answers: dict[str, Any],
-                    uploads: dict[str, tuple[Question, str, bytes]], visit: Visit) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for name, answer in answers.items():
-        question = by_name[name]
-        if question.field.type == "bank_account":
-            continue
-        if question.field.type == "attestation":
-            _set(params, name, {"date": int(visit.now.timestamp()), "ip": visit.ip, "user_agent": visit.user_agent})
-        else:
-            _set(params, name, to_params(question, answer, account.country))
-    for index, (name, (question, filename, content)) in enumerate(sorted(uploads.items())):
-        purpose = question.field.validation["purpose"]
-        uploaded = outbox.perform(db, engine, "files.create",
-                                  lambda key, purpose=purpose, filename=filename, content=content:
-                                  gateway.upload_file(purpose, filename, content, idempotency_key=key),
-                                  account_id=account.id, target=account.stripe_id, now=visit.now,
-                                  key=_key(account, visit.submission, "files.create", index))
-        _set(params, name, [uploaded["id"]] if name == question.name else uploaded["id"])
-    return params
-
-
-def _write_person(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount, person: PersonTarget,
-                  params: dict[str, Any], visit: Visit) -> None:
-    relationship = params.setdefault("relationship", {})
-    relationship[person.relationship] = True
-    if person.person_id is None:
-        outbox.perform(db, engine, "persons.create",
-                       lambda key: gateway.create_person(account.stripe_id, params, idempotency_key=key),
-                       account_id=account.id, target=account.stripe_id, now=visit.now,
-                       key=_key(account, visit.submission, "persons.create"))
-    else:
-        person_id = person.person_id
-        outbox.perform(db, engine, "persons.update",
-                       lambda key: gateway.update_person(account.stripe_id, person_id, params, idempotency_key=key),
-                       account_id=account.id, target=person_id, now=visit.now,
-                       key=_key(account, visit.submission, "persons.update"))
-
-
 def remove_person(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount, person_id: str,
                   visit: Visit) -> Outcome:
     """Delete a person from the account (an owner or director entered by mistake)."""
     outcome = Outcome()
+    writer = _Writer(engine, gateway, account, visit)
     try:
-        outbox.perform(db, engine, "persons.delete",
-                       lambda key: gateway.delete_person(account.stripe_id, person_id, idempotency_key=key),
-                       account_id=account.id, target=person_id, now=visit.now,
-                       key=_key(account, visit.submission, "persons.delete"))
+        try:
+            writer.perform("persons.delete", lambda key: gateway.delete_person(account.stripe_id, person_id,
+                                                                               idempotency_key=key), person_id)
+        except InvalidRequest as exc:
+            if exc.code != "resource_missing":  # gone already: an earlier attempt's answer was lost
+                raise
+        account.forget_person(person_id)
         account.apply_stripe_state(gateway.retrieve_account(account.stripe_id), visit.now)
         db.add(account)
     except GatewayError:
@@ -242,22 +203,106 @@ def remove_person(db: Session, engine: Engine, gateway: Gateway, account: Connec
     return outcome
 
 
-def _add_bank_account(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount, version: Version,
-                      question: Question, answer: dict[str, Any], visit: Visit) -> None:
-    validation = question.field.validation
-    spec = version.bank_formats[answer.get("format", validation["format"])]
-    numbers = bank_parameters(spec, answer)
-    country_catalog = version.country(account.country)
-    currency = answer.get("currency") or (country_catalog.default_currency if country_catalog else "")
-    holder = answer.get("account_holder_name") or None
-    bank = BankAccount(country=account.country, currency=currency, account_number=numbers["account_number"],
-                       routing_number=numbers.get("routing_number"), account_holder_name=holder,
-                       account_holder_type="company" if account.business_type not in (None, "individual")
-                       else "individual")
-    outbox.perform(db, engine, "external_accounts.create",
-                   lambda key: gateway.add_external_account(account.stripe_id, bank, idempotency_key=key),
-                   account_id=account.id, target=account.stripe_id, now=visit.now,
-                   key=_key(account, visit.submission, "external_accounts.create"))
+@dataclass
+class _Writer:
+    """The Stripe writes of one submission, each through the outbox with a key derived from the form."""
+
+    engine: Engine
+    gateway: Gateway
+    account: ConnectedAccount
+    visit: Visit
+
+    def perform(self, operation: str, call: Any, target: str | None, index: int = 0) -> dict[str, Any]:
+        """Make one write with the key of this submission and operation."""
+        return outbox.perform(self.engine, operation, call, account_id=self.account.id, target=target,
+                              now=self.visit.now, key=_key(self.account, self.visit.submission, operation, index))
+
+    def step(self, version: Version, by_name: dict[str, Question], answers: dict[str, Any],
+             uploads: dict[str, tuple[Question, str, bytes]], person: PersonTarget | None) -> None:
+        """Send a checked step: files, the person, the bank account, then the account update.
+
+        The update's answer is the whole account and refreshes the cache; without one the account is
+        read once, since a person or a bank account changes what Stripe still needs.
+        """
+        account, gateway = self.account, self.gateway
+        params = self._account_params(by_name, answers, uploads)
+        if person is not None:
+            self._person(person, params.pop(person.role, {}))
+        for name, answer in answers.items():
+            if by_name[name].field.type == "bank_account":
+                self._bank_account(version, by_name[name], answer)
+        if params:
+            state = self.perform("accounts.update", lambda key: gateway.update_account(
+                account.stripe_id, params, idempotency_key=key), account.stripe_id)
+        else:
+            state = gateway.retrieve_account(account.stripe_id)
+        account.apply_stripe_state(state, self.visit.now)
+
+    def _account_params(self, by_name: dict[str, Question], answers: dict[str, Any],
+                        uploads: dict[str, tuple[Question, str, bytes]]) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        visit = self.visit
+        for name, answer in answers.items():
+            question = by_name[name]
+            if question.field.type == "bank_account":
+                continue
+            if question.field.type == "attestation":
+                _set(params, name, {"date": int(visit.now.timestamp()), "ip": visit.ip,
+                                    "user_agent": visit.user_agent})
+            else:
+                _set(params, name, to_params(question, answer, self.account.country))
+        for index, (name, (question, filename, content)) in enumerate(sorted(uploads.items())):
+            purpose = question.field.validation["purpose"]
+            uploaded = self.perform("files.create", lambda key, purpose=purpose, filename=filename, content=content:
+                                    self.gateway.upload_file(purpose, filename, content, idempotency_key=key),
+                                    self.account.stripe_id, index)
+            _set(params, name, [uploaded["id"]] if name == question.name else uploaded["id"])
+        return params
+
+    def _person(self, person: PersonTarget, params: dict[str, Any]) -> None:
+        account, gateway = self.account, self.gateway
+        params.setdefault("relationship", {})[person.relationship] = True
+        person_id = person.person_id
+        if person_id is None:
+            base = _key(account, self.visit.submission, "persons.create")
+            person_id = self._created_earlier(base)
+        if person_id is None:
+            # The marker lets a later attempt find this person if Stripe's answer never reaches us.
+            marked = {**params, "metadata": {WRITE_MARKER: base}}
+            result = self.perform("persons.create", lambda key: gateway.create_person(
+                account.stripe_id, marked, idempotency_key=key), account.stripe_id)
+        else:
+            found = person_id
+            result = self.perform("persons.update", lambda key: gateway.update_person(
+                account.stripe_id, found, params, idempotency_key=key), found)
+        account.keep_person(result)
+
+    def _created_earlier(self, base: str) -> str | None:
+        """Return the person an earlier attempt at this submission created, when its answer was lost."""
+        lost = outbox.unsettled(self.engine, base)
+        if not lost:
+            return None
+        marked = (p for p in list_persons(self.gateway, self.account.stripe_id)
+                  if (p.get("metadata") or {}).get(WRITE_MARKER) == base)
+        person = next(marked, None)
+        if person is None:
+            return None
+        outbox.complete(self.engine, lost[-1], person, self.visit.now)  # what the lost answer would have said
+        return str(person["id"])
+
+    def _bank_account(self, version: Version, question: Question, answer: dict[str, Any]) -> None:
+        account = self.account
+        spec = version.bank_formats[answer.get("format", question.field.validation["format"])]
+        numbers = bank_parameters(spec, answer)
+        country_catalog = version.country(account.country)
+        currency = answer.get("currency") or (country_catalog.default_currency if country_catalog else "")
+        bank = BankAccount(country=account.country, currency=currency, account_number=numbers["account_number"],
+                           routing_number=numbers.get("routing_number"),
+                           account_holder_name=answer.get("account_holder_name") or None,
+                           account_holder_type="company" if account.business_type not in (None, "individual")
+                           else "individual")
+        self.perform("external_accounts.create", lambda key: self.gateway.add_external_account(
+            account.stripe_id, bank, idempotency_key=key), account.stripe_id)
 
 
 def _place_stripe_error(exc: InvalidRequest, questions: list[Question], outcome: Outcome) -> None:

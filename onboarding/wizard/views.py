@@ -46,12 +46,7 @@ def _context() -> Visiting:
     account = current_account(link)
     version = get_catalog(current_app).version(account.catalog_version or None)
     country = version.country(account.country)
-    persons: list[dict[str, Any]] = []
-    if account.business_type not in (None, "individual") and account.stripe_id:
-        try:
-            persons = list_persons(get_gateway(current_app), account.stripe_id)
-        except GatewayError:
-            current_app.logger.warning("could not list the persons of %s", account.id)
+    persons = _cached_persons(account)
     requirements = due_requirements(account, link.collect, utcnow())
     needed = set(needed_fields(country, account, requirements, person_roles(persons))) if country else set()
     steps = build_steps(version, account, session[SESSION_KEY].get("fields", []), needed)
@@ -69,11 +64,29 @@ def start() -> ResponseReturnValue:
     return redirect(url_for("wizard.step", step_id=pending.id) if pending else url_for("portal.status"), 303)
 
 
+def _cached_persons(account: ConnectedAccount) -> list[dict[str, Any]]:
+    """Return the company's people from our cache; only a row from before the cache reads Stripe (once)."""
+    if account.business_type in (None, "individual") or not account.stripe_id:
+        return []
+    if account.stripe_persons is None:
+        try:
+            account.keep_persons(list_persons(get_gateway(current_app), account.stripe_id))
+            get_session().add(account)
+        except GatewayError:
+            current_app.logger.warning("could not list the persons of %s", account.id)
+            return []
+    return list(account.stripe_persons or [])
+
+
 def _stripe_state(account: ConnectedAccount) -> dict[str, Any]:
-    try:
-        return get_gateway(current_app).retrieve_account(account.stripe_id) if account.stripe_id else {}
-    except GatewayError:
-        return {}  # the form still works; it just is not prefilled
+    """Return what Stripe holds of the answers, from our cache (kept by every write and webhook)."""
+    if account.stripe_profile is None and account.stripe_id:
+        try:  # a row from before the cache: read Stripe once and keep it
+            account.apply_stripe_state(get_gateway(current_app).retrieve_account(account.stripe_id), utcnow())
+            get_session().add(account)
+        except GatewayError:
+            return {}  # the form still works; it just is not prefilled
+    return account.stripe_profile or {}
 
 
 def _questions(fields: Any, account: ConnectedAccount, version: Version, state: dict[str, Any]) -> list[Question]:
