@@ -23,6 +23,7 @@ from .services.accounts import (
 )
 from .services.links import COLLECT, LinkError, create_link, link_url
 from .services.notifications import deliver_pending
+from .services.recovery import drain
 from .services.staff import StaffError, create_staff
 
 # AppGroup: every command runs inside the app's context, whichever way it is invoked.
@@ -122,6 +123,20 @@ def notifications_send() -> None:
     sys.exit(1 if failed else 0)
 
 
+outbox_group = AppGroup("outbox", help="Stripe writes whose outcome was lost.")
+
+
+@outbox_group.command("retry")
+@click.option("--grace-minutes", type=click.IntRange(min=0), default=15, show_default=True,
+              help="Leave younger writes to their users, whose forms retry with the same keys.")
+def outbox_retry(grace_minutes: int) -> None:
+    """Settle pending Stripe writes (run from cron); print the counts as JSON, exit 1 if Stripe was unreachable."""
+    drained = drain(get_engine(current_app), get_gateway(current_app), utcnow(),
+                    grace=timedelta(minutes=grace_minutes))
+    _print(drained.as_dict())
+    sys.exit(1 if drained.errors else 0)
+
+
 staff = AppGroup("staff", help="Compliance staff accounts.")
 
 
@@ -144,4 +159,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(accounts)
     app.cli.add_command(database)
     app.cli.add_command(notifications)
+    app.cli.add_command(outbox_group)
     app.cli.add_command(staff)

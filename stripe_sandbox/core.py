@@ -63,6 +63,7 @@ class Response:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    timeout: bool = False  # with `drop`: hold the connection without answering until the client gives up
 
 
 @dataclass
@@ -154,8 +155,8 @@ class Sandbox:
             with self._log_lock:
                 self.log.append(entry)
         entry["status"] = response.status
-        if fault and fault.kind == "drop_after":
-            response.drop = True
+        if fault and fault.kind in ("drop_after", "timeout"):
+            response.drop, response.timeout = True, fault.kind == "timeout"
         return response
 
     def _match(self, request: Request) -> tuple[Route | None, dict[str, str]]:

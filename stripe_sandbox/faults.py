@@ -6,7 +6,9 @@ import random
 import threading
 from dataclasses import dataclass
 
-KINDS = ("500", "429", "latency", "drop_before", "drop_after")
+# drop_before: the connection closes before the request is handled; drop_after: it is handled, then
+# the connection closes; timeout: it is handled and the answer never comes (the client gives up).
+KINDS = ("500", "429", "latency", "drop_before", "drop_after", "timeout")
 
 
 @dataclass

@@ -27,6 +27,9 @@ class SandboxHTTPClient(stripe.HTTPClient):
         parts = urlsplit(url)
         body = post_data.encode() if isinstance(post_data, str) else (post_data or b"")
         response = self.sandbox.handle(Request(method.upper(), parts.path, parts.query, dict(headers or {}), body))
+        if response.timeout:
+            raise stripe.APIConnectionError("Request to Stripe timed out (sandbox withheld the answer).",
+                                            should_retry=True)
         if response.drop:
             # What a reset connection looks like to the SDK: retryable, outcome unknown.
             raise stripe.APIConnectionError(

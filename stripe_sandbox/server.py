@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from .core import Request, Sandbox
 
+TIMEOUT_HOLD = 120.0  # seconds a "timeout" fault keeps a connection unanswered; the SDK gives up at 80
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: SandboxServer
@@ -32,6 +34,14 @@ class _Handler(BaseHTTPRequestHandler):
         response = self.server.sandbox.handle(
             Request(self.command, parts.path, parts.query, dict(self.headers.items()), body, self.client_address[0])
         )
+        if response.timeout:
+            # Answer nothing; wait for the client to give up and hang up (bounded, to free the thread).
+            self.connection.settimeout(TIMEOUT_HOLD)
+            try:
+                while self.connection.recv(4096):
+                    pass
+            except OSError:
+                pass
         if response.drop:
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)

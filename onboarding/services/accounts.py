@@ -105,3 +105,9 @@ def all_persons(gateway: Gateway, stripe_id: str) -> list[dict[str, Any]]:
         if not page.has_more or not page.data:
             return found
         starting_after = page.data[-1]["id"]
+
+
+def marked_person(gateway: Gateway, stripe_id: str, base: str) -> dict[str, Any] | None:
+    """Return the person created by the write whose key series is `base` (its metadata marker), if any."""
+    return next((p for p in all_persons(gateway, stripe_id)
+                 if (p.get("metadata") or {}).get(outbox.WRITE_MARKER) == base), None)

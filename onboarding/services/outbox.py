@@ -28,6 +28,7 @@ from ..db import independent_session
 from ..gateway import GatewayError, IdempotencyConflict, Unavailable
 from ..models import StripeWrite
 
+WRITE_MARKER = "onboarding_write"  # metadata naming the key series of the write that created an object
 SPENT = ("failed", "spent")  # statuses whose key Stripe will only ever replay
 MAX_SERIES = 20  # attempts at one write that Stripe answered for good; beyond it the form needs a new visit
 

@@ -23,12 +23,11 @@ from requirements_catalog.values import Context, N_, bank_parameters, check
 from ..gateway import BankAccount, Gateway, GatewayError, IdempotencyConflict, InvalidRequest, RateLimited
 from ..models import ConnectedAccount
 from ..services import outbox
-from .persons import list_persons
+from ..services.accounts import marked_person
 from .questions import Question, read_answer, to_params
 from .stripe_errors import message_for
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-WRITE_MARKER = "onboarding_write"  # person metadata: the key series of the submission that created it
 MAGIC = ((b"\xff\xd8\xff", "jpeg"), (b"\x89PNG\r\n\x1a\n", "png"), (b"%PDF-", "pdf"))
 
 
@@ -268,7 +267,7 @@ class _Writer:
             person_id = self._created_earlier(base)
         if person_id is None:
             # The marker lets a later attempt find this person if Stripe's answer never reaches us.
-            marked = {**params, "metadata": {WRITE_MARKER: base}}
+            marked = {**params, "metadata": {outbox.WRITE_MARKER: base}}
             result = self.perform("persons.create", lambda key: gateway.create_person(
                 account.stripe_id, marked, idempotency_key=key), account.stripe_id)
         else:
@@ -282,9 +281,7 @@ class _Writer:
         lost = outbox.unsettled(self.engine, base)
         if not lost:
             return None
-        marked = (p for p in list_persons(self.gateway, self.account.stripe_id)
-                  if (p.get("metadata") or {}).get(WRITE_MARKER) == base)
-        person = next(marked, None)
+        person = marked_person(self.gateway, self.account.stripe_id, base)
         if person is None:
             return None
         outbox.complete(self.engine, lost[-1], person, self.visit.now)  # what the lost answer would have said

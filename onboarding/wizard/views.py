@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from functools import partial
@@ -28,6 +29,7 @@ from .stripe_errors import message_for
 from .submit import Outcome, PersonTarget, Visit, remove_person, submit_step
 
 bp = Blueprint("wizard", __name__, url_prefix="/onboarding")
+SUBMISSION = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 @dataclass
@@ -111,9 +113,19 @@ def _render(account: ConnectedAccount, steps: list[Step], step: Step, questions:
         _show_stripe_reasons(account, questions)
     deadline = account.current_deadline if any(not s.done for s in steps) else None
     return render_template(template, steps=steps, step=step, index=index, questions=questions,
-                           general=general, submission=secrets.token_urlsafe(16), deadline=deadline,
+                           general=general, submission=_submission(), deadline=deadline,
                            legal_links=_legal_links(account) if step.id == "terms" else [], summary=summary or [],
                            previous=steps[index - 1] if index else None, **extra), status
+
+
+def _submission() -> str:
+    """Return the rendered form's one-time value: a new one, or after a failed post the one it carried.
+
+    Its writes' idempotency keys derive from it, so sending the same answers again after an error
+    (a dropped connection, a timeout) replays what Stripe may already have done instead of doing it twice.
+    """
+    posted = request.form.get("submission", "") if request.method == "POST" else ""
+    return posted if SUBMISSION.fullmatch(posted) else secrets.token_urlsafe(16)
 
 
 def _show_stripe_reasons(account: ConnectedAccount, questions: list[Question]) -> None:
@@ -216,15 +228,18 @@ def _role_step(visiting: Visiting, current: Step) -> ResponseReturnValue:
     if person_id and editing is None:
         abort(404)  # not a person of this account in this role
     action = request.form.get("action") if request.method == "POST" else None
+    removal = None
     if action == "remove" and editing is not None and role not in SINGLE:
-        remove_person(get_session(), get_engine(current_app), get_gateway(current_app), account, editing["id"],
-                      _visit())
-        return redirect(url_for("wizard.step", step_id=role), 303)
+        removal = remove_person(get_session(), get_engine(current_app), get_gateway(current_app), account,
+                                editing["id"], _visit())
+        if removal.ok:
+            return redirect(url_for("wizard.step", step_id=role), 303)
+        editing = None  # Stripe was not reached: show the list again with the error
     if action == "save":
         _refuse_unexpected(role_fields, account, version, {"action", "person"})
     elif action == "continue":
         _refuse_unexpected(account_fields, account, version, {"action"})
-    elif request.method == "POST":
+    elif request.method == "POST" and removal is None:
         abort(400)
     state = _stripe_state(account)
     person_questions = _questions(role_fields, account, version, {role: editing or {}})
@@ -234,6 +249,8 @@ def _role_step(visiting: Visiting, current: Step) -> ResponseReturnValue:
                      account_questions=account_questions)
     if request.method == "GET":
         return render(person_questions)
+    if removal is not None:
+        return render(person_questions, removal, None, 422)
     if action == "save":
         # A new person's minimum answers are required; documents only once Stripe asks for them.
         needed = visiting.needed | {f.path for f in role_fields if f.required == "minimum" and f.type != "document"}

@@ -6,8 +6,10 @@ The SDK sleeps at least 0.5 s before each retry, so only three tests here let it
 from __future__ import annotations
 
 import json
+import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -110,6 +112,35 @@ def test_drop_without_retries_is_a_connection_error(connect: Connect, sandbox: S
     with pytest.raises(stripe.APIConnectionError):
         client.v1.accounts.create(params=CREATE)
     assert len(sandbox.store.accounts) == 1  # applied, though the caller cannot know
+
+
+def test_a_timeout_applies_the_write_and_never_answers(connect: Connect, sandbox: Sandbox) -> None:
+    client = connect(sandbox, max_network_retries=0)
+    sandbox.faults.add("accounts.create", "timeout")
+
+    with pytest.raises(stripe.APIConnectionError, match="timed out"):
+        client.v1.accounts.create(params=CREATE, options={"idempotency_key": "k1"})
+    assert len(sandbox.store.accounts) == 1
+    again = client.v1.accounts.create(params=CREATE, options={"idempotency_key": "k1"})
+    assert list(sandbox.store.accounts) == [again.id]  # the retry with the key replays
+
+
+def test_a_timeout_over_http_holds_the_connection_until_the_client_gives_up(
+        connect: Connect, sandbox: Sandbox, sandbox_server: SandboxServer) -> None:
+    client = connect(sandbox, "http", max_network_retries=0)
+    control(sandbox_server, "POST", "/_sandbox/faults", {"operation": "accounts.create", "kind": "timeout"})
+    address = urllib.parse.urlsplit(sandbox_server.url)
+    sock = socket.create_connection((address.hostname, address.port))
+    sock.settimeout(0.5)
+    body = b"country=US&type=custom&capabilities[transfers][requested]=true"
+    sock.sendall(b"POST /v1/accounts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk_test_x\r\n"
+                 b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "
+                 + str(len(body)).encode() + b"\r\n\r\n" + body)
+    with pytest.raises(TimeoutError):
+        sock.recv(1)  # no answer: the client's own timeout is what ends the request
+    sock.close()
+    assert len(sandbox.store.accounts) == 1
+    assert client.v1.accounts.list().data[0].id in sandbox.store.accounts
 
 
 def test_latency(api: stripe.StripeClient, sandbox: Sandbox) -> None:

@@ -1,0 +1,73 @@
+"""Page views never call Stripe: the wizard reads what Stripe holds from our cache."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session
+
+from onboarding.db import get_engine
+from onboarding.models import ConnectedAccount
+from tests.support.wizard import Page, Wizard
+from tests.test_wizard import US
+from tests.test_wizard_company import US_COMPANY, _owner
+
+
+class CountingClient:
+    """Wrap the test client: count the Stripe requests each wizard page view makes."""
+
+    def __init__(self, client: FlaskClient, sandbox: Any) -> None:
+        self.client, self.sandbox = client, sandbox
+        self.views: list[tuple[str, int]] = []
+
+    def get(self, path: str, *args: Any, **kwargs: Any) -> Any:
+        """Fetch a page and record how many Stripe requests it made."""
+        before = len(self.sandbox.log)
+        response = self.client.get(path, *args, **kwargs)
+        if path.startswith("/onboarding"):
+            self.views.append((path, len(self.sandbox.log) - before))
+        return response
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+@pytest.mark.parametrize("country, business_type", [("US", "individual"), ("US", "company")])
+def test_no_stripe_call_on_any_page_view(client: FlaskClient, sandbox: Any, country: str,
+                                         business_type: str) -> None:
+    counting = CountingClient(client, sandbox)
+    wizard = Wizard(counting, country, business_type)  # type: ignore[arg-type]
+    if business_type == "individual":
+        wizard.complete(US)
+    else:
+        page = wizard.follow(wizard.submit(wizard.start(), US_COMPANY))
+        page = wizard.follow(wizard.submit(page.form("save"), US_COMPANY))
+        page = wizard.follow(wizard.submit(page.form("save"), _owner("Ada", "Lovelace")))
+        page = wizard.follow(wizard.submit(page.form("continue"), {"company.owners_provided": "yes"}))
+        for _ in range(2):
+            page = wizard.follow(wizard.submit(page, US_COMPANY))
+        assert "/step/" not in page.path
+        for path in ("/onboarding/step/representative", "/onboarding/step/owners", "/onboarding/step/terms"):
+            Page(path, counting.get(path))  # going back over every page: still no call
+    assert len(counting.views) >= 6
+    assert [view for view in counting.views if view[1]] == []
+
+
+def test_a_row_from_before_the_cache_reads_stripe_once(client: FlaskClient, app: Flask, sandbox: Any) -> None:
+    wizard = Wizard(client, "US", "company")
+    wizard.follow(wizard.submit(wizard.start(), US_COMPANY))
+    with Session(get_engine(app)) as session:
+        account = session.get(ConnectedAccount, wizard.account["id"])
+        account.stripe_profile = account.stripe_persons = None  # as migration 0006 leaves older rows
+        session.add(account)
+        session.commit()
+    before = len(sandbox.log)
+    first = client.get("/onboarding/step/business").get_data(as_text=True)
+    assert {e["operation"] for e in sandbox.log[before:]} == {"accounts.retrieve", "persons.list"}
+    assert 'value="https://accessible.stripe.com"' in first  # prefilled from what was read
+    before = len(sandbox.log)
+    client.get("/onboarding/step/business")
+    assert len(sandbox.log) == before
