@@ -52,7 +52,10 @@ def _authenticate() -> ResponseReturnValue | None:
 
 
 def _body() -> dict[str, Any] | None:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser can go (`silent` only covers ValueError): not an object
+        return None
     return body if isinstance(body, dict) else None
 
 

@@ -29,6 +29,7 @@ from ..models import ConnectedAccount, StripeWrite
 from . import outbox
 from .accounts import finish_creation, marked_person, refresh_account
 
+
 @dataclass
 class Drained:
     """What one run did, by outcome."""

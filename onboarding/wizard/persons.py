@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..services.accounts import all_persons as list_persons
-
 RELATIONSHIP = {"representative": "representative", "owners": "owner", "directors": "director",
                 "executives": "executive"}
 ROLE_STEPS = tuple(RELATIONSHIP)  # the catalog's step ids are the role names

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from requirements_catalog import Version
-from requirements_catalog.values import Context, N_, bank_parameters, check
+from requirements_catalog.values import N_, Context, bank_parameters, check
 
 from ..gateway import BankAccount, Gateway, GatewayError, IdempotencyConflict, InvalidRequest, RateLimited
 from ..models import ConnectedAccount

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext, get_locale
+from flask_babel import get_locale, gettext
 
 from requirements_catalog import Version
 
@@ -21,9 +21,10 @@ from ..gateway.setup import get_gateway
 from ..models import ConnectedAccount
 from ..models.types import utcnow
 from ..portal import SESSION_KEY, current_account, current_link, visit_fields
+from ..services.accounts import all_persons
+from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, members, person_roles
 from .plan import BUSINESS_TYPE_STEP, Step, build_steps, due_requirements, needed_fields
 from .questions import Question, Setting, build_question, read_answer
-from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, list_persons, members, person_roles
 from .review import ReviewSection, review
 from .stripe_errors import message_for
 from .submit import Outcome, PersonTarget, Visit, remove_person, submit_step
@@ -72,7 +73,7 @@ def _cached_persons(account: ConnectedAccount) -> list[dict[str, Any]]:
         return []
     if account.stripe_persons is None:
         try:
-            account.keep_persons(list_persons(get_gateway(current_app), account.stripe_id))
+            account.keep_persons(all_persons(get_gateway(current_app), account.stripe_id))
             get_session().add(account)
         except GatewayError:
             current_app.logger.warning("could not list the persons of %s", account.id)

@@ -58,7 +58,7 @@ def check_email(value: Any, path: str) -> None:
 def check_url(value: Any, path: str) -> None:
     """Reject a malformed URL."""
     if value not in (None, "") and not URL.match(str(value)):
-        raise invalid(f"Not a valid URL", bracket(path), "url_invalid")
+        raise invalid("Not a valid URL", bracket(path), "url_invalid")
 
 
 def check_phone(value: Any, path: str, country: str) -> None:
