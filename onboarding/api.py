@@ -59,6 +59,20 @@ def _body() -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
+def _find(ident: str) -> ConnectedAccount | None:
+    """Return an account by our id or its Stripe id; an id with a NUL character names none."""
+    # PostgreSQL text cannot hold a NUL character: the query itself would fail.
+    return None if "\x00" in ident else find_account(get_session(), ident)
+
+
+def _nul_error(body: dict[str, Any]) -> ResponseReturnValue | None:
+    """Refuse text members holding a NUL character: PostgreSQL cannot store one (checked before Stripe is asked)."""
+    name = next((name for name, value in body.items() if isinstance(value, str) and "\x00" in value), None)
+    if name is None:
+        return None
+    return _error(400, "invalid_request", f"{name} must not contain NUL characters.", "parameter_invalid", name)
+
+
 def _gateway_error(exc: GatewayError) -> ResponseReturnValue:
     if isinstance(exc, InvalidRequest):
         return _error(400, "stripe_invalid_request", exc.message, exc.code, exc.param)
@@ -91,6 +105,10 @@ def create() -> ResponseReturnValue:
     if not isinstance(body.get("country"), str):
         return _error(400, "invalid_request", "country is required (ISO 3166-1 alpha-2).", "parameter_missing",
                       "country")
+    if (refused := _nul_error(body)) is not None:
+        return refused
+    if body.get("email") is not None and not isinstance(body["email"], str):  # a NaN would not even reach Stripe
+        return _error(400, "invalid_request", "email must be a string.", "parameter_invalid", "email")
     catalog = get_catalog(current_app)
     if catalog.version().country(body["country"]) is None:
         return _error(400, "invalid_request", f"Accounts in {body['country']!r} are not supported.",
@@ -116,7 +134,7 @@ def create() -> ResponseReturnValue:
 @bp.get("/accounts/<ident>")
 def show(ident: str) -> ResponseReturnValue:
     """Return an account by our id or its Stripe id."""
-    account = find_account(get_session(), ident)
+    account = _find(ident)
     if account is None:
         return _error(404, "not_found", f"No account {ident!r}.", "resource_missing")
     return account_json(account)
@@ -126,7 +144,7 @@ def show(ident: str) -> ResponseReturnValue:
 def create_onboarding_link(ident: str) -> ResponseReturnValue:
     """Create a single-use onboarding link for an account."""
     session = get_session()
-    account = find_account(session, ident)
+    account = _find(ident)
     if account is None:
         return _error(404, "not_found", f"No account {ident!r}.", "resource_missing")
     body = _body()
@@ -135,11 +153,13 @@ def create_onboarding_link(ident: str) -> ResponseReturnValue:
     for name in ("return_url", "refresh_url"):
         if not isinstance(body.get(name), str):
             return _error(400, "invalid_request", f"{name} is required.", "parameter_missing", name)
+    if (refused := _nul_error(body)) is not None:
+        return refused
     try:
         link, token = create_link(session, account, return_url=body["return_url"], refresh_url=body["refresh_url"],
                                   collect=body.get("collect", "currently_due"), now=utcnow(),
                                   lifetime=timedelta(seconds=current_app.config["ONBOARDING_LINK_LIFETIME"]))
-    except LinkError as exc:
+    except (LinkError, ValueError) as exc:  # and urlsplit's own ValueError for a malformed URL ("https://[")
         return _error(400, "invalid_request", str(exc), "parameter_invalid")
     base = current_app.config.get("PUBLIC_URL") or request.url_root
     return {"object": "onboarding_link", "url": link_url(base, token), "account": account.id,

@@ -68,6 +68,15 @@ class BankAccount:
     def __repr__(self) -> str:  # never let the number reach a log line
         return f"BankAccount(country={self.country!r}, currency={self.currency!r}, last4={self.account_number[-4:]!r})"
 
+    def params(self) -> dict[str, Any]:
+        """Return Stripe's `external_account` hash (for external account creation or an account update)."""
+        external: dict[str, Any] = {"object": "bank_account", "country": self.country, "currency": self.currency,
+                                    "account_number": self.account_number}
+        for name in ("routing_number", "account_holder_name", "account_holder_type"):
+            if getattr(self, name):
+                external[name] = getattr(self, name)
+        return external
+
 
 @dataclass
 class Page:

@@ -144,13 +144,7 @@ class StripeGateway:
     def add_external_account(self, account_id: str, bank: BankAccount | str, *, idempotency_key: str,
                              default_for_currency: bool = True) -> StripeObject:
         """Attach a payout bank account, given as details or as a `btok_` token."""
-        external: Any = bank
-        if isinstance(bank, BankAccount):
-            external = {"object": "bank_account", "country": bank.country, "currency": bank.currency,
-                        "account_number": bank.account_number}
-            for name in ("routing_number", "account_holder_name", "account_holder_type"):
-                if getattr(bank, name):
-                    external[name] = getattr(bank, name)
+        external = bank.params() if isinstance(bank, BankAccount) else bank
         params = {"external_account": external, "default_for_currency": default_for_currency}
         return self._write(self.client.v1.accounts.external_accounts.create, account_id, params=params,
                            key=idempotency_key)

@@ -1,7 +1,7 @@
 """Submit one wizard step: check every answer with the catalog, then send it to Stripe at once.
 
-Order of writes: uploads (Files API), then one account update with every account-level answer,
-then the payout bank account. Each write goes through the outbox with an idempotency key derived
+Order of writes: uploads (Files API), the person of a role step, then one account update with every
+account-level answer and the payout bank account. Each write goes through the outbox with a key derived
 from the rendered form's one-time `submission` value, so a double submit replays Stripe's first
 answer instead of writing twice. Stripe's refusals come back on the input their `param` names.
 """
@@ -218,10 +218,10 @@ class _Writer:
 
     def step(self, version: Version, by_name: dict[str, Question], answers: dict[str, Any],
              uploads: dict[str, tuple[Question, str, bytes]], person: PersonTarget | None) -> None:
-        """Send a checked step: files, the person, the bank account, then the account update.
+        """Send a checked step: files, the person, then the account update (with the bank account).
 
         The update's answer is the whole account and refreshes the cache; without one the account is
-        read once, since a person or a bank account changes what Stripe still needs.
+        read once, since a person changes what Stripe still needs.
         """
         account, gateway = self.account, self.gateway
         params = self._account_params(by_name, answers, uploads)
@@ -229,7 +229,10 @@ class _Writer:
             self._person(person, params.pop(person.role, {}))
         for name, answer in answers.items():
             if by_name[name].field.type == "bank_account":
-                self._bank_account(version, by_name[name], answer)
+                # Through the account update, not external_accounts.create: it replaces the default
+                # account for the currency instead of adding one, so a retry with other numbers
+                # cannot leave two, and the answer is the whole account (no read after it).
+                params["external_account"] = self._bank_account(version, by_name[name], answer).params()
         if params:
             state = self.perform("accounts.update", lambda key: gateway.update_account(
                 account.stripe_id, params, idempotency_key=key), account.stripe_id)
@@ -287,19 +290,17 @@ class _Writer:
         outbox.complete(self.engine, lost[-1], person, self.visit.now)  # what the lost answer would have said
         return str(person["id"])
 
-    def _bank_account(self, version: Version, question: Question, answer: dict[str, Any]) -> None:
+    def _bank_account(self, version: Version, question: Question, answer: dict[str, Any]) -> BankAccount:
         account = self.account
         spec = version.bank_formats[answer.get("format", question.field.validation["format"])]
         numbers = bank_parameters(spec, answer)
         country_catalog = version.country(account.country)
         currency = answer.get("currency") or (country_catalog.default_currency if country_catalog else "")
-        bank = BankAccount(country=account.country, currency=currency, account_number=numbers["account_number"],
+        return BankAccount(country=account.country, currency=currency, account_number=numbers["account_number"],
                            routing_number=numbers.get("routing_number"),
                            account_holder_name=answer.get("account_holder_name") or None,
                            account_holder_type="company" if account.business_type not in (None, "individual")
                            else "individual")
-        self.perform("external_accounts.create", lambda key: self.gateway.add_external_account(
-            account.stripe_id, bank, idempotency_key=key), account.stripe_id)
 
 
 def _place_stripe_error(exc: InvalidRequest, questions: list[Question], outcome: Outcome) -> None:
