@@ -68,12 +68,72 @@ class File:
     outcome: str = "success"
 
 
+class PersonTable(dict[str, Person]):
+    """Persons by id, indexed by account too: rendering an account must not scan every person there is.
+
+    Listing N accounts renders each with its persons; without the index that is N x (all persons).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_account: dict[str, dict[str, None]] = {}  # account -> its person ids, in creation order
+
+    def __setitem__(self, person_id: str, person: Person) -> None:
+        old = self.get(person_id)
+        if old is not None and old.account != person.account:
+            self._unindex(person_id, old.account)
+        super().__setitem__(person_id, person)
+        self._by_account.setdefault(person.account, {})[person_id] = None
+
+    def __delitem__(self, person_id: str) -> None:
+        self._unindex(person_id, self[person_id].account)
+        super().__delitem__(person_id)
+
+    def pop(self, person_id: str, *default: Any) -> Any:  # type: ignore[override]
+        """Remove a person and return it (or the default)."""
+        if person_id in self:
+            self._unindex(person_id, self[person_id].account)
+        return super().pop(person_id, *default)
+
+    def clear(self) -> None:
+        """Remove every person."""
+        super().clear()
+        self._by_account.clear()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        """Add persons, keeping the index."""
+        for person_id, person in dict(*args, **kwargs).items():
+            self[person_id] = person
+
+    def setdefault(self, person_id: str, default: Person) -> Person:  # type: ignore[override]
+        """Return a person, adding `default` first when there is none."""
+        if person_id not in self:
+            self[person_id] = default
+        return self[person_id]
+
+    def popitem(self) -> tuple[str, Person]:
+        """Remove and return the newest person."""
+        person_id, person = super().popitem()
+        self._unindex(person_id, person.account)
+        return person_id, person
+
+    def of(self, account_id: str) -> list[Person]:
+        """Return an account's persons, oldest first."""
+        return [self[pid] for pid in self._by_account.get(account_id, ())]
+
+    def _unindex(self, person_id: str, account_id: str) -> None:
+        ids = self._by_account.get(account_id, {})
+        ids.pop(person_id, None)
+        if not ids:
+            self._by_account.pop(account_id, None)
+
+
 @dataclass
 class Store:
     """All sandbox state, guarded by one re-entrant lock."""
 
     accounts: dict[str, Account] = field(default_factory=dict)
-    persons: dict[str, Person] = field(default_factory=dict)
+    persons: PersonTable = field(default_factory=PersonTable)
     bank_accounts: dict[str, BankAccount] = field(default_factory=dict)
     files: dict[str, File] = field(default_factory=dict)
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -83,4 +143,4 @@ class Store:
 
     def persons_of(self, account_id: str) -> list[Person]:
         """Return the account's persons, oldest first."""
-        return [p for p in self.persons.values() if p.account == account_id]
+        return self.persons.of(account_id)
