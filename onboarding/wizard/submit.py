@@ -189,13 +189,13 @@ def remove_person(db: Session, engine: Engine, gateway: Gateway, account: Connec
     writer = _Writer(engine, gateway, account, visit)
     try:
         try:
-            writer.perform("persons.delete", lambda key: gateway.delete_person(account.stripe_id, person_id,
+            writer.perform("persons.delete", lambda key: gateway.delete_person(writer.stripe_id, person_id,
                                                                                idempotency_key=key), person_id)
         except InvalidRequest as exc:
             if exc.code != "resource_missing":  # gone already: an earlier attempt's answer was lost
                 raise
         account.forget_person(person_id)
-        account.apply_stripe_state(gateway.retrieve_account(account.stripe_id), visit.now)
+        account.apply_stripe_state(gateway.retrieve_account(writer.stripe_id), visit.now)
         db.add(account)
     except GatewayError:
         outcome.fail(N_("We could not reach Stripe. Your answers are kept here; try again in a moment."))
@@ -210,6 +210,13 @@ class _Writer:
     gateway: Gateway
     account: ConnectedAccount
     visit: Visit
+
+    @property
+    def stripe_id(self) -> str:
+        """Return the account's Stripe id: a wizard account is created at Stripe before any link exists."""
+        if not self.account.stripe_id:
+            raise ValueError(f"account {self.account.id} has no Stripe id")
+        return self.account.stripe_id
 
     def perform(self, operation: str, call: Any, target: str | None, index: int = 0) -> dict[str, Any]:
         """Make one write with the key of this submission and operation."""
@@ -235,9 +242,9 @@ class _Writer:
                 params["external_account"] = self._bank_account(version, by_name[name], answer).params()
         if params:
             state = self.perform("accounts.update", lambda key: gateway.update_account(
-                account.stripe_id, params, idempotency_key=key), account.stripe_id)
+                self.stripe_id, params, idempotency_key=key), self.stripe_id)
         else:
-            state = gateway.retrieve_account(account.stripe_id)
+            state = gateway.retrieve_account(self.stripe_id)
         account.apply_stripe_state(state, self.visit.now)
 
     def _account_params(self, by_name: dict[str, Question], answers: dict[str, Any],
@@ -257,7 +264,7 @@ class _Writer:
             purpose = question.field.validation["purpose"]
             uploaded = self.perform("files.create", lambda key, purpose=purpose, filename=filename, content=content:
                                     self.gateway.upload_file(purpose, filename, content, idempotency_key=key),
-                                    self.account.stripe_id, index)
+                                    self.stripe_id, index)
             _set(params, name, [uploaded["id"]] if name == question.name else uploaded["id"])
         return params
 
@@ -272,11 +279,11 @@ class _Writer:
             # The marker lets a later attempt find this person if Stripe's answer never reaches us.
             marked = {**params, "metadata": {outbox.WRITE_MARKER: base}}
             result = self.perform("persons.create", lambda key: gateway.create_person(
-                account.stripe_id, marked, idempotency_key=key), account.stripe_id)
+                self.stripe_id, marked, idempotency_key=key), self.stripe_id)
         else:
             found = person_id
             result = self.perform("persons.update", lambda key: gateway.update_person(
-                account.stripe_id, found, params, idempotency_key=key), found)
+                self.stripe_id, found, params, idempotency_key=key), found)
         account.keep_person(result)
 
     def _created_earlier(self, base: str) -> str | None:
@@ -284,7 +291,7 @@ class _Writer:
         lost = outbox.unsettled(self.engine, base)
         if not lost:
             return None
-        person = marked_person(self.gateway, self.account.stripe_id, base)
+        person = marked_person(self.gateway, self.stripe_id, base)
         if person is None:
             return None
         outbox.complete(self.engine, lost[-1], person, self.visit.now)  # what the lost answer would have said
