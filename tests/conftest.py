@@ -65,10 +65,12 @@ def app(app_config: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[
     upgrade(get_engine(application))
     yield application
     sandbox = application.extensions.get("stripe_sandbox")
-    get_engine(application).dispose()
-    if sandbox is not None:
-        sandbox.close()
-        assert_log_uses_sdk_params(sandbox.log, request.node)
+    try:
+        if sandbox is not None:
+            sandbox.close()  # first: a webhook still queued would open a connection after the dispose
+            assert_log_uses_sdk_params(sandbox.log, request.node)
+    finally:
+        get_engine(application).dispose()
 
 
 @pytest.fixture

@@ -26,12 +26,30 @@ from .interface import (
 T = TypeVar("T")
 
 
+class _NoRequestBodies(logging.Filter):
+    """Drop the SDK's debug records: they carry request bodies, ID and account numbers included.
+
+    A filter on the logger itself holds whatever a later logging configuration does to its level,
+    handlers or propagation.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
 def quiet_sdk_logging() -> None:
     """Keep the SDK's debug output (it prints request bodies, numbers included) out of our logs."""
     stripe.log = None
+    # The SDK also prints bodies to stderr when STRIPE_LOG=debug was in the environment at import;
+    # it reads that module attribute on every request, so clearing it is what turns it off.
+    if getattr(stripe._util, "STRIPE_LOG", None) is not None:  # noqa: SLF001 (no public switch exists)
+        logging.getLogger(__name__).warning("STRIPE_LOG is ignored: the SDK would print request bodies")
+        stripe._util.STRIPE_LOG = None  # noqa: SLF001
     logger = logging.getLogger("stripe")
     logger.setLevel(logging.WARNING)
     logger.propagate = False
+    if not any(isinstance(f, _NoRequestBodies) for f in logger.filters):
+        logger.addFilter(_NoRequestBodies())
 
 
 def _plain(obj: Any) -> StripeObject:
