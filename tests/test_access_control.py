@@ -283,7 +283,7 @@ def test_the_matrix(actors: Actors, sandbox: Any) -> None:
     """Request every route with every method as every actor and compare with the matrix."""
     mismatches = []
     for (method, rule), cells in MATRIX.items():
-        for actor, expected in zip(ACTORS, cells):
+        for actor, expected in zip(ACTORS, cells, strict=True):
             response = _request(actors, actor, method, rule)
             if not _matches(response, expected) or b"CSRF" in response.get_data():
                 mismatches.append(f"{method} {rule} as {actor}: expected {expected}, got {_outcome(response)}")
