@@ -21,7 +21,7 @@ from .catalog import get_catalog
 from .db import get_session
 from .gateway.sdk_params import is_param_path
 from .models import AuditEntry, ConnectedAccount, FreshnessReport, StaffUser
-from .models.types import utcnow
+from .models.types import as_utc, utcnow
 from .services.staff import audit, authenticate, too_many_failures
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
@@ -37,7 +37,9 @@ def staff_required(view: Callable[..., ResponseReturnValue]) -> Callable[..., Re
         if not isinstance(data, dict) or utcnow().timestamp() - data.get("at", 0) > STAFF_SESSION.total_seconds():
             return redirect(url_for("compliance.login", next=request.path), 303)
         user = get_session().get(StaffUser, data.get("id"))
-        if user is None:
+        revoked = user is not None and user.sessions_valid_after is not None \
+            and data.get("at", 0) <= as_utc(user.sessions_valid_after).timestamp()
+        if user is None or revoked:
             session.pop(STAFF_KEY, None)
             return redirect(url_for("compliance.login"), 303)
         return view(*args, staff=user, **kwargs)
@@ -68,7 +70,10 @@ def login() -> ResponseReturnValue:
 @staff_required
 def logout(staff: StaffUser) -> ResponseReturnValue:
     """Log out."""
-    audit(get_session(), staff.email, "logout", utcnow(), request.remote_addr)
+    now = utcnow()
+    audit(get_session(), staff.email, "logout", now, request.remote_addr)
+    staff.sessions_valid_after = now  # a copy of this cookie (or any other session of this person) ends too
+    get_session().add(staff)
     session.pop(STAFF_KEY, None)
     return redirect(url_for("compliance.login"), 303)
 

@@ -61,6 +61,18 @@ def test_pages_need_a_login_and_logins_are_audited(client: FlaskClient, app: Fla
     assert actions == ["login_failed", "login"]
 
 
+def test_logging_out_ends_every_copy_of_the_session(app: Flask, staff: str) -> None:
+    first, other = app.test_client(), app.test_client()
+    assert _login(first, staff).status_code == 303
+    stolen = first.get_cookie("session").value  # a copy taken before the logout
+    token = _csrf(first, "/compliance/")
+    assert first.post("/compliance/logout", data={"csrf_token": token}).status_code == 303
+    other.set_cookie("session", stolen)
+    assert other.get("/compliance/").headers["Location"].startswith("/compliance/login")
+    assert _login(first, staff).status_code == 303  # a new login works again
+    assert first.get("/compliance/").status_code == 200
+
+
 def test_logins_are_rate_limited(client: FlaskClient, staff: str) -> None:
     for _ in range(5):
         assert _login(client, staff, "wrong password!!").status_code == 401

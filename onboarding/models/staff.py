@@ -18,6 +18,8 @@ class StaffUser(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(unique=True, index=True, max_length=320)
     password_hash: str = Field(max_length=255)
+    # Sessions are signed cookies: logging out moves this on, and every session issued before is refused.
+    sessions_valid_after: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(nullable=False))
 
 

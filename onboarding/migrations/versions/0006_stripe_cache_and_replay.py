@@ -1,4 +1,4 @@
-"""cached Stripe profile and persons; replayable outbox writes
+"""cached Stripe profile and persons; replayable outbox writes; revocable staff sessions
 
 Revision ID: 0006
 Revises: 0005
@@ -22,9 +22,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('stripe_persons', sa.JSON(), nullable=True))
     with op.batch_alter_table('stripe_writes', schema=None) as batch_op:
         batch_op.add_column(sa.Column('replay', sa.JSON(), nullable=True))
+    with op.batch_alter_table('staff_users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('sessions_valid_after', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('staff_users', schema=None) as batch_op:
+        batch_op.drop_column('sessions_valid_after')
     with op.batch_alter_table('stripe_writes', schema=None) as batch_op:
         batch_op.drop_column('replay')
     with op.batch_alter_table('connected_accounts', schema=None) as batch_op:
