@@ -4,6 +4,7 @@
 |---|---|---|
 | `SECRET_KEY` | generated once into `instance/secret_key` | signs sessions and CSRF tokens |
 | `DATABASE_URL` | `sqlite:///<instance>/onboarding.sqlite3` | any SQLAlchemy URL; PostgreSQL in production |
+| `DATABASE_POOL_SIZE`, `DATABASE_MAX_OVERFLOW` | `10`, `30` | connections kept, and allowed beyond, per process |
 | `STRIPE_SECRET_KEY` | unset: the in-process sandbox | a real key talks to Stripe |
 | `STRIPE_API_BASE` | unset | send the SDK elsewhere, e.g. `python -m stripe_sandbox` |
 | `STRIPE_WEBHOOK_SECRET` | unset (generated for the in-process sandbox) | comma-separated during rotation |
@@ -58,6 +59,10 @@ def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides:
     env = {k: v for k, v in environ.items() if v != ""}
     config: dict[str, Any] = {
         "DATABASE_URL": env.get("DATABASE_URL", f"sqlite:///{instance / 'onboarding.sqlite3'}"),
+        # A request can hold two connections at once (its own, and the outbox's for the key it commits
+        # before a Stripe call): size + overflow should be at least twice the threads of a worker.
+        "DATABASE_POOL_SIZE": int(env.get("DATABASE_POOL_SIZE", "10")),
+        "DATABASE_MAX_OVERFLOW": int(env.get("DATABASE_MAX_OVERFLOW", "30")),
         "STRIPE_SECRET_KEY": env.get("STRIPE_SECRET_KEY"),
         "STRIPE_API_BASE": env.get("STRIPE_API_BASE"),
         "STRIPE_WEBHOOK_SECRETS": [s.strip() for s in env.get("STRIPE_WEBHOOK_SECRET", "").split(",") if s.strip()],

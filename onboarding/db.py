@@ -12,9 +12,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int = 10, max_overflow: int = 30) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout for concurrent webhooks."""
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if ":memory:" not in url:  # an in-memory SQLite database is one connection, not a pool
+        kwargs.update(pool_size=pool_size, max_overflow=max_overflow)
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
     engine = create_engine(url, **kwargs)
@@ -33,7 +35,8 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 def init_app(app: Flask) -> None:
     """Create the engine (no connection yet) and close each request's session."""
-    app.extensions["db_engine"] = make_engine(app.config["DATABASE_URL"])
+    app.extensions["db_engine"] = make_engine(app.config["DATABASE_URL"], app.config.get("DATABASE_POOL_SIZE", 10),
+                                              app.config.get("DATABASE_MAX_OVERFLOW", 30))
     # Per request, not per app context: an app context can outlive many requests (tests, CLI).
     app.teardown_request(_close_session)
 

@@ -16,13 +16,12 @@ from flask.typing import ResponseReturnValue
 
 from .catalog import get_catalog
 from .db import get_session
-from .gateway import GatewayError
 from .gateway.setup import get_gateway
 from .i18n import SESSION_KEY as LOCALE_KEY
 from .models import ConnectedAccount, OnboardingLink
 from .models.types import utcnow
-from .services.accounts import refresh_account
-from .services.links import LinkRefused, redeem_link
+from .services.accounts import read_account
+from .services.links import LinkRefused, check_link, claim_link
 from .services.status import account_status
 from .wizard.plan import due_requirements, needed_fields
 
@@ -36,20 +35,22 @@ def open_link(token: str) -> ResponseReturnValue:
     db = get_session()
     now = utcnow()
     try:
-        link = redeem_link(db, token, now)
+        link = check_link(db, token, now)
+        account = db.get(ConnectedAccount, link.account_id)
+        if account is None:  # deleted meanwhile: the link cannot lead anywhere
+            return render_template("portal/link_invalid.html"), 404
+        # The one Stripe read of a visit: it catches up on what a missed webhook would have said; the
+        # pages that follow read only our cache, which writes and webhooks keep current. It comes before
+        # the link is claimed, so that no write (SQLite's lock) is held while Stripe answers.
+        fresh = read_account(get_gateway(current_app), account)
+        claim_link(db, link, now)
     except LinkRefused as refused:
         if refused.refresh_url:
             return render_template("portal/link_refresh.html", refresh_url=refused.refresh_url), 410
         return render_template("portal/link_invalid.html"), 404
-    account = db.get(ConnectedAccount, link.account_id)
-    if account is None:  # deleted meanwhile: the link cannot lead anywhere
-        return render_template("portal/link_invalid.html"), 404
-    try:
-        # The one Stripe read of a visit: it catches up on what a missed webhook would have said.
-        # The pages that follow read only our cache, which writes and webhooks keep current.
-        refresh_account(db, get_gateway(current_app), account, now, persons=True)
-    except GatewayError:
-        current_app.logger.warning("could not refresh account %s when its link was opened", link.account_id)
+    if fresh is not None:
+        fresh.apply_to(account, now)
+        db.add(account)
     locale = session.get(LOCALE_KEY)
     session.clear()  # a new link replaces whatever session this browser had (but not its language)
     if locale:

@@ -106,6 +106,9 @@ class CountryCatalog:
     country: str
     default_currency: str
     business_types: Mapping[str, tuple[Field, ...]]
+    # business type -> path (a field's own or one it answers) -> fields; built on first use
+    _by_path: dict[str, dict[str, tuple[Field, ...]]] = field(
+        default_factory=dict, init=False, compare=False, repr=False)
 
     def fields(self, business_type: str, service_agreement: str | None = None) -> tuple[Field, ...]:
         """Return the fields for a business type in step order, optionally for one service agreement."""
@@ -115,8 +118,20 @@ class CountryCatalog:
         return tuple(f for f in found if service_agreement in f.service_agreements)
 
     def field_for(self, business_type: str, requirement: str) -> Field | None:
-        """Return the field answering a Stripe requirement path, matching the longest path."""
-        matches = [f for f in self.business_types.get(business_type, ()) if f.covers(requirement)]
+        """Return the field answering a Stripe requirement path, matching the longest path.
+
+        A field covers a requirement when its path (or a path it answers) is the requirement or one of
+        its dotted prefixes, so the lookup tries each prefix in an index instead of every field.
+        """
+        index = self._by_path.get(business_type)
+        if index is None:
+            grouped: dict[str, list[Field]] = {}
+            for found in self.business_types.get(business_type, ()):
+                for path in dict.fromkeys((found.path, *found.answers)):
+                    grouped.setdefault(path, []).append(found)
+            index = self._by_path[business_type] = {path: tuple(fields) for path, fields in grouped.items()}
+        parts = requirement.split(".")
+        matches = [f for end in range(1, len(parts) + 1) for f in index.get(".".join(parts[:end]), ())]
         return max(matches, key=lambda f: (requirement in f.answers, len(f.path)), default=None)
 
 

@@ -68,13 +68,22 @@ def _without_secrets(data: dict[str, Any], secrets: dict[str, str | None]) -> di
     return public
 
 
+def _copy(value: Any) -> Any:
+    """Copy JSON-like data (dicts, lists, scalars): what `copy.deepcopy` does here, several times faster."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value if isinstance(value, (str, int, float, bool, type(None))) else copy.deepcopy(value)
+
+
 def _fill(template: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    filled = copy.deepcopy(template)
+    filled = _copy(template)
     for key, value in data.items():
         if isinstance(value, dict) and isinstance(filled.get(key), dict):
             filled[key] = _fill(filled[key], value)
         else:
-            filled[key] = copy.deepcopy(value)
+            filled[key] = _copy(value)
     return filled
 
 

@@ -97,6 +97,7 @@ class Evaluator:
         self.person_lists: dict[str, Lists] = {p.id: Lists() for p in persons}
         self.person_verification: dict[str, dict[str, Any]] = {}
         self.ofac = False
+        self._outcomes: dict[str, testvalues.Outcome] = {}  # each person is verified once per evaluation
 
     # -- the account's data -------------------------------------------------------------
     @property
@@ -237,6 +238,8 @@ class Evaluator:
             due(current)
 
     def _verify(self, person: Person) -> testvalues.Outcome:
+        if person.id in self._outcomes:
+            return self._outcomes[person.id]
         outcome = testvalues.verify_person(person.data, self.account.country, self.today, self.files)
         if person.pending:
             outcome = testvalues.Outcome(due={k: v for k, v in outcome.due.items() if k == "dob.day"})
@@ -245,6 +248,7 @@ class Evaluator:
             status = "verified" if outcome.verified else "unverified"
             self.ofac = self.ofac or outcome.ofac_alert
         self.person_verification[person.id] = {"status": status, "details_code": outcome.details_code}
+        self._outcomes[person.id] = outcome
         return outcome
 
     def _company(self, lists: Lists) -> None:

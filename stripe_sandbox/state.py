@@ -140,6 +140,7 @@ class Store:
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    caches: dict[str, Any] = field(default_factory=dict)  # derived data, e.g. the accounts' list order
 
     def persons_of(self, account_id: str) -> list[Person]:
         """Return the account's persons, oldest first."""

@@ -178,3 +178,35 @@ def test_a_version_reviewed_on_31_august_is_fresh_until_the_end_of_february(
     assert result.exit_code == 1  # the one-country crafted catalog also drifts from Stripe's 45 countries
     app.extensions["stripe_sandbox"].close()
     get_engine(app).dispose()
+
+
+class _Pages:
+    """A gateway whose account list has `pages` pages of two, then fails if `fail_on` is reached."""
+
+    def __init__(self, pages: int, fail_on: int | None = None) -> None:
+        self.pages, self.fail_on, self.asked = pages, fail_on, 0
+
+    def list_accounts(self, *, limit: int, starting_after: str | None = None) -> Any:
+        from onboarding.gateway import Page, Unavailable
+
+        self.asked += 1
+        if self.fail_on == self.asked:
+            raise Unavailable("connection reset")
+        number = self.asked
+        return Page([{"id": f"acct_{number}_{i}"} for i in range(2)], number < self.pages)
+
+
+def test_accounts_are_read_page_after_page_and_errors_reach_the_caller() -> None:
+    from onboarding.gateway import Unavailable
+    from onboarding.services.freshness import every_account
+
+    assert [a["id"] for a in every_account(_Pages(3))] == [f"acct_{p}_{i}" for p in (1, 2, 3) for i in (0, 1)]
+    read = every_account(_Pages(5, fail_on=3))
+    assert [next(read)["id"] for _ in range(4)] == ["acct_1_0", "acct_1_1", "acct_2_0", "acct_2_1"]
+    with pytest.raises(Unavailable):
+        next(read)
+    gateway = _Pages(1000)
+    early = every_account(gateway)
+    next(early)
+    early.close()  # a consumer that stops early stops the reader too
+    assert gateway.asked < 10

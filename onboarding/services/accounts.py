@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from ..gateway import Gateway
+from ..gateway import Gateway, GatewayError
 from ..gateway.interface import account_create_params
 from ..models import ConnectedAccount
 from ..models.types import new_uuid
 from . import outbox
 
+logger = logging.getLogger(__name__)
 BUSINESS_TYPES = ("individual", "company", "non_profit", "government_entity")
 SERVICE_AGREEMENTS = ("full", "recipient")
 
@@ -84,15 +87,49 @@ def find_account(session: Session, ident: str) -> ConnectedAccount | None:
     return account
 
 
+@dataclass(frozen=True)
+class StripeState:
+    """An account and, for a company, its people, as read from Stripe."""
+
+    account: dict[str, Any]
+    persons: list[dict[str, Any]] | None
+
+    def apply_to(self, row: ConnectedAccount, now: datetime) -> None:
+        """Cache this state on our row."""
+        row.apply_stripe_state(self.account, now)
+        if self.persons is not None:
+            row.keep_persons(self.persons)
+
+
+def read_account(gateway: Gateway, account: ConnectedAccount, *, persons: bool = True) -> StripeState | None:
+    """Read an account (and with `persons`, a company's people) from Stripe, writing nothing.
+
+    Returns None when Stripe cannot be reached: the cache stays as it was, which is what the pages show.
+    """
+    try:
+        return fetch_account(gateway, account, persons)
+    except GatewayError:
+        logger.warning("could not read account %s from Stripe", account.id)
+        return None
+
+
 def refresh_account(session: Session, gateway: Gateway, account: ConnectedAccount, now: datetime, *,
                     persons: bool = False) -> ConnectedAccount:
     """Re-read the account (and with `persons`, a company's people) from Stripe and update the cache."""
-    if account.stripe_id:
-        account.apply_stripe_state(gateway.retrieve_account(account.stripe_id), now)
-        if persons and account.business_type not in (None, "individual"):
-            account.keep_persons(all_persons(gateway, account.stripe_id))
+    state = fetch_account(gateway, account, persons)
+    if state is not None:
+        state.apply_to(account, now)
         session.add(account)
     return account
+
+
+def fetch_account(gateway: Gateway, account: ConnectedAccount, persons: bool) -> StripeState | None:
+    """Read an account (and with `persons`, a company's people) from Stripe; GatewayError passes through."""
+    if not account.stripe_id:
+        return None
+    state = gateway.retrieve_account(account.stripe_id)
+    company = (state.get("business_type") or account.business_type) not in (None, "individual")
+    return StripeState(state, all_persons(gateway, account.stripe_id) if persons and company else None)
 
 
 def all_persons(gateway: Gateway, stripe_id: str) -> list[dict[str, Any]]:

@@ -17,7 +17,9 @@ Stripe's risk reviews (`interv_…`) cannot be collected by any form; they are l
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
@@ -26,7 +28,7 @@ from typing import Any
 from requirements_catalog import Version
 from requirements_catalog.age import age
 
-from ..gateway import Gateway
+from ..gateway import Gateway, Page
 from .status import field_for_requirement
 
 ParamChecker = Callable[[str, str], bool]
@@ -123,9 +125,12 @@ def accounts_drift(version: Version, accounts: Iterator[dict[str, Any]], report:
     """Count the requirement paths of live accounts that no catalog field answers."""
     found: dict[tuple[str, str | None, str], tuple[int, str | None]] = {}
     ignored = set(report.ignored)
+    # Accounts of a country and business type ask much the same paths: answer each combination once.
+    answered: dict[tuple[str, str, str], bool] = {}
     for account in accounts:
         report.checked["accounts"] += 1
-        country = version.country(account.get("country") or "")
+        code = account.get("country") or ""
+        country = version.country(code)
         business_type = account.get("business_type") or "individual"
         for hash_name in ("requirements", "future_requirements"):
             hash_ = account.get(hash_name) or {}
@@ -134,9 +139,14 @@ def accounts_drift(version: Version, accounts: Iterator[dict[str, Any]], report:
                 if path.startswith("interv_"):
                     ignored.add("interv_*")  # a risk review: answered through Stripe, not a form
                     continue
-                if country is not None and field_for_requirement(country, business_type, path) is not None:
+                general = _PERSON_ID.sub("person.", path)  # any person's path is answered alike
+                memo = (code, business_type, general)
+                if memo not in answered:
+                    answered[memo] = country is not None and field_for_requirement(
+                        country, business_type, _PERSON_ID.sub("person_x.", path)) is not None
+                if answered[memo]:
                     continue
-                key = (account.get("country") or "", account.get("business_type"), _PERSON_ID.sub("person.", path))
+                key = (code, account.get("business_type"), general)
                 count, deadline = found.get(key, (0, None))
                 new = _deadline(hash_)
                 found[key] = (count + 1, min(filter(None, (deadline, new)), default=None))
@@ -147,14 +157,48 @@ def accounts_drift(version: Version, accounts: Iterator[dict[str, Any]], report:
 
 
 def every_account(gateway: Gateway) -> Iterator[dict[str, Any]]:
-    """Yield every connected account, one page of 100 at a time."""
-    starting_after = None
-    while True:
-        page = gateway.list_accounts(limit=100, starting_after=starting_after)
-        yield from page.data
-        if not page.has_more or not page.data:
+    """Yield every connected account, one page of 100 at a time.
+
+    A reader thread asks for the next page while this one is compared with the catalog: the pages
+    still come one after another (each needs the last id of the one before), but the waiting for
+    Stripe and the comparing overlap. Errors reach the caller as they happen.
+    """
+    pages: queue.Queue[Page | BaseException | None] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def read() -> None:
+        starting_after = None
+        try:
+            while not stop.is_set():
+                page = gateway.list_accounts(limit=100, starting_after=starting_after)
+                _offer(pages, page, stop)
+                if not page.has_more or not page.data:
+                    break
+                starting_after = page.data[-1]["id"]
+        except BaseException as exc:  # noqa: BLE001 (handed to the consumer, which raises it)
+            _offer(pages, exc, stop)
             return
-        starting_after = page.data[-1]["id"]
+        _offer(pages, None, stop)
+
+    reader = threading.Thread(target=read, name="catalog-check-accounts", daemon=True)
+    reader.start()
+    try:
+        while (item := pages.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield from item.data
+    finally:
+        stop.set()  # the consumer stopped early (or failed): let the reader end
+        reader.join(timeout=5)
+
+
+def _offer(pages: queue.Queue[Any], item: Any, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            pages.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            continue
 
 
 def check(version: Version, gateway: Gateway, as_of: date, is_param_path: ParamChecker, *, warn_days: int = 30,

@@ -66,6 +66,11 @@ def create_link(session: Session, account: ConnectedAccount, *, return_url: str,
 
 def redeem_link(session: Session, token: str, now: datetime) -> OnboardingLink:
     """Use a token once: return its link, or raise `LinkRefused` saying why not."""
+    return claim_link(session, check_link(session, token, now), now)
+
+
+def check_link(session: Session, token: str, now: datetime) -> OnboardingLink:
+    """Return the link of a token that may still be used (reading only), or raise `LinkRefused`."""
     link = session.exec(select(OnboardingLink).where(OnboardingLink.token_hash == token_hash(token))).first()
     if link is None:
         raise LinkRefused("unknown")
@@ -73,6 +78,11 @@ def redeem_link(session: Session, token: str, now: datetime) -> OnboardingLink:
         raise LinkRefused("used", link.refresh_url)
     if as_utc(link.expires_at) <= now:
         raise LinkRefused("expired", link.refresh_url)
+    return link
+
+
+def claim_link(session: Session, link: OnboardingLink, now: datetime) -> OnboardingLink:
+    """Mark a checked link used, unless another request used it first (then raise `LinkRefused`)."""
     claimed = session.execute(update(OnboardingLink)
                               .where(OnboardingLink.id == link.id, OnboardingLink.used_at.is_(None))  # type: ignore[union-attr]
                               .values(used_at=now))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
 from ..core import Context, route
@@ -150,17 +151,38 @@ def retrieve(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
 @route("GET", "/v1/accounts", "accounts.list")
 def list_accounts(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
     """List connected accounts, newest first."""
-    order = {aid: n for n, aid in enumerate(sb.store.accounts)}
-    accounts = [a for a in sb.store.accounts.values() if not a.deleted]
+    ordered, position = _newest_first(sb)
+    # Paging through thousands: begin at the cursor and read no further than the page (and one more,
+    # for `has_more`) instead of filtering and searching everything on every page.
+    after = ctx.params.get("starting_after")
     created = ctx.params.get("created")
-    if isinstance(created, dict):
-        accounts = [a for a in accounts if _in_range(a.created, created)]
-    accounts.sort(key=lambda a: (a.created, order[a.id]), reverse=True)
+    wanted = (a for a in ordered[position.get(after, 0) if isinstance(after, str) else 0:] if not a.deleted
+              and (not isinstance(created, dict) or _in_range(a.created, created)))
+    limit = ctx.params.get("limit", 10)
+    bounded = "ending_before" not in ctx.params and isinstance(limit, int)
+    accounts = list(itertools.islice(wanted, limit + 2)) if bounded else list(wanted)
     # Render only the page: listing thousands of accounts must not evaluate them all.
     ids = [{"id": a.id} for a in accounts]
     page = paginate(ids, ctx.params, "/v1/accounts")
     page["data"] = [sb.render(sb.store.accounts[item["id"]]) for item in page["data"]]
     return 200, page
+
+
+def _newest_first(sb: Sandbox) -> tuple[list[Account], dict[str, int]]:
+    """Return every account newest first (ties: the later created first) and each one's place in that order.
+
+    Sorted once per new account: accounts are only ever added to the store (a deletion is a flag), so
+    its size and its last id tell whether the order is still the one computed.
+    """
+    accounts = sb.store.accounts
+    key = (len(accounts), next(reversed(accounts), None))
+    cached = sb.store.caches.get("accounts_newest_first")
+    if cached is None or cached[0] != key:
+        order = {aid: n for n, aid in enumerate(accounts)}
+        ordered = sorted(accounts.values(), key=lambda a: (a.created, order[a.id]), reverse=True)
+        cached = (key, ordered, {a.id: n for n, a in enumerate(ordered)})
+        sb.store.caches["accounts_newest_first"] = cached
+    return cached[1], cached[2]
 
 
 def _in_range(value: int, bounds: dict[str, Any]) -> bool:
