@@ -28,7 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
     portal.init_app(app)
-    app.register_blueprint(wizard_views.bp)
+    wizard_views.init_app(app)
     app.register_blueprint(compliance.bp)
     csrf.init_app(app)
     security.init_app(app)

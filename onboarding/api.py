@@ -28,6 +28,7 @@ from .services.status import account_status
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC = frozenset({"api.openapi"})
+EMAIL_LENGTH = 320  # ConnectedAccount.email's column
 
 
 def _error(status: int, kind: str, message: str, code: str | None = None, param: str | None = None
@@ -107,8 +108,11 @@ def create() -> ResponseReturnValue:
                       "country")
     if (refused := _nul_error(body)) is not None:
         return refused
-    if body.get("email") is not None and not isinstance(body["email"], str):  # a NaN would not even reach Stripe
-        return _error(400, "invalid_request", "email must be a string.", "parameter_invalid", "email")
+    email = body.get("email")
+    # As the column stores it (PostgreSQL enforces the length; a NaN would not even reach Stripe).
+    if email is not None and (not isinstance(email, str) or len(email) > EMAIL_LENGTH):
+        return _error(400, "invalid_request", f"email must be a string of at most {EMAIL_LENGTH} characters.",
+                      "parameter_invalid", "email")
     catalog = get_catalog(current_app)
     if catalog.version().country(body["country"]) is None:
         return _error(400, "invalid_request", f"Accounts in {body['country']!r} are not supported.",

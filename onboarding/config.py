@@ -22,6 +22,7 @@
 | `PUBLIC_URL` | unset: the request's own address | the service's external address, for onboarding link URLs |
 | `ONBOARDING_LINK_LIFETIME` | `3600` | seconds an onboarding link can be opened |
 | `ONBOARDING_SESSION_LIFETIME` | `7200` | seconds an onboarding session lasts after its link was opened |
+| `WIZARD_PAGE_CACHE` | `512` | rendered step pages kept per process (0: none); see `onboarding/wizard/pagecache.py` |
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides:
         "SMTP_FROM": env.get("SMTP_FROM"),
         "ONBOARDING_LINK_LIFETIME": int(env.get("ONBOARDING_LINK_LIFETIME", "3600")),
         "ONBOARDING_SESSION_LIFETIME": int(env.get("ONBOARDING_SESSION_LIFETIME", "7200")),
+        "WIZARD_PAGE_CACHE": int(env.get("WIZARD_PAGE_CACHE", "512")),
         "SANDBOX_DELIVER_WEBHOOKS": env.get("SANDBOX_DELIVER_WEBHOOKS", "1") not in ("0", "false", "no"),
         # Two 10 MB document sides and the form fit; anything larger is refused (413) before it is read.
         "MAX_CONTENT_LENGTH": 21 * 1024 * 1024,

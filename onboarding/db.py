@@ -8,14 +8,17 @@ from typing import Any
 
 from flask import Flask, g
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 
 def make_engine(url: str, pool_size: int = 10, max_overflow: int = 30) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL and a busy timeout for concurrent webhooks."""
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
-    if ":memory:" not in url:  # an in-memory SQLite database is one connection, not a pool
+    # A ping before each use finds connections a server closed; a SQLite file has no server to close them.
+    kwargs: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
+    parsed = make_url(url)
+    in_memory = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+    if not in_memory:  # an in-memory SQLite database is one connection, not a pool
         kwargs.update(pool_size=pool_size, max_overflow=max_overflow)
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}

@@ -7,6 +7,7 @@ Country and region names, dates and numbers come from Babel's locale data, not f
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from babel import Locale, negotiate_locale
@@ -41,9 +42,15 @@ def _template_values() -> dict[str, Any]:
     current = str(get_locale() or "en")
     return {
         "html_lang": current.replace("_", "-"),
-        "locales": [(code, Locale.parse(code).get_display_name(code).capitalize()) for code in SUPPORTED_LOCALES],
+        "locales": _locale_names(),
         "current_locale": current,
     }
+
+
+@functools.cache
+def _locale_names() -> list[tuple[str, str]]:
+    """Return each locale's name in its own language (for the switcher), computed once."""
+    return [(code, Locale.parse(code).get_display_name(code).capitalize()) for code in SUPPORTED_LOCALES]
 
 
 def init_app(app: Flask) -> None:

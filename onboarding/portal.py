@@ -10,6 +10,7 @@ new link; an unknown token gets a 404 page that says what to do. Either way noth
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
@@ -69,13 +70,21 @@ def visit_fields(account: ConnectedAccount, link: OnboardingLink) -> list[str]:
     return needed_fields(country, account, due_requirements(account, link.collect, utcnow()))
 
 
-def current_link() -> OnboardingLink:
-    """Return the link of this browser's onboarding session, or answer 401 when there is none or it ended."""
+def visit_data() -> dict[str, Any] | None:
+    """Return this browser's onboarding session (account, link, fields), or None when there is none or it ended."""
     data = session.get(SESSION_KEY)
     if not isinstance(data, dict):
-        abort(401)
+        return None
     started = datetime.fromisoformat(data["started"])
     if utcnow() - started > timedelta(seconds=current_app.config["ONBOARDING_SESSION_LIFETIME"]):
+        return None
+    return data
+
+
+def current_link() -> OnboardingLink:
+    """Return the link of this browser's onboarding session, or answer 401 when there is none or it ended."""
+    data = visit_data()
+    if data is None:
         session.pop(SESSION_KEY, None)
         abort(401)
     link = get_session().get(OnboardingLink, data["link"])

