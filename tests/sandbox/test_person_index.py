@@ -29,7 +29,7 @@ def test_the_index_follows_every_change_in_creation_order() -> None:
         assert [p.id for p in table.of(account)] == _scan(table, account)
     assert [p.id for p in table.of("acct_a")] == ["person_2", "person_4"]
     assert table.of("acct_a")[0].data == {"first_name": "Ada"}
-    person_id, person = table.popitem()
+    person_id, _ = table.popitem()
     assert person_id == "person_10" and table.of("acct_b") == [table["person_1"], table["person_5"]]
     table.clear()
     assert table.of("acct_a") == [] and len(table) == 0

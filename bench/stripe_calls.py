@@ -1,0 +1,208 @@
+"""Count the Stripe calls of one complete onboarding, per request of ours, against the writes strictly needed.
+
+Run: `.venv/bin/python bench/stripe_calls.py [--json]`. The app runs in-process on its in-process
+sandbox (SQLite in a temporary directory); a browser-like driver (`harness.onboard`, the same as
+`bench/load.py`) completes a US individual and a US company with one owner. Every request the
+sandbox logs (`app.extensions["stripe_sandbox"].log`) is attributed to the request of ours that
+made it, so the figures are exact counts, not timings: they do not depend on the machine.
+
+Printed per journey: each of our requests with the Stripe operations it caused; writes and reads
+by operation; the minimum writes (account create, one update per step with account answers, one
+call per file, per person and for the bank account, which may travel in its step's update); the
+calls made by page views (GET; the target is none) and by opening the link; and what the webhook
+events of the onboarding cost when each is delivered once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import harness
+
+WRITE_METHODS = ("POST", "DELETE")
+
+
+@dataclass
+class Call:
+    """One request of ours and the Stripe operations it made."""
+
+    method: str
+    label: str
+    operations: list[str]
+    writes: list[str]
+    posted_fields: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Count:
+    """The Stripe calls of one journey."""
+
+    business_type: str
+    steps: list[str]
+    calls: list[Call] = field(default_factory=list)
+    webhook_events: int = 0
+    webhook_operations: list[str] = field(default_factory=list)
+
+    def operations(self, writes: bool | None = None, requests: str = "all") -> Counter[str]:
+        """Count operations: all, writes only or reads only; of every request, of page views or of the link opening.
+
+        Page views are our GET pages (the wizard's steps, its start, the status page); opening the
+        link (`GET /onboard/{token}`) is counted apart: it re-reads the account on purpose.
+        """
+        counted: Counter[str] = Counter()
+        for call in self.calls:
+            opening = call.label == "/onboard/{token}"
+            if requests == "page views" and (call.method != "GET" or opening or call.label.startswith("/api/")):
+                continue
+            if requests == "link opening" and not opening:
+                continue
+            for operation in call.operations:
+                if writes is None or (operation in call.writes) == writes:
+                    counted[operation] += 1
+        return counted
+
+    def minimum_writes(self) -> Counter[str]:
+        """Return the writes strictly needed for what the user sent, by what they are for."""
+        needed: Counter[str] = Counter({"account creation": 1})
+        for call in self.calls:
+            if call.method != "POST" or not call.label.startswith("/onboarding/step/"):
+                continue
+            fields = [f for f in call.posted_fields if f not in ("csrf_token", "submission", "action", "person")]
+            if call.label.endswith("(save)"):
+                needed["person"] += 1  # a new person each time in these journeys
+                continue
+            needed["file"] += sum(1 for f in fields if ".verification." in f or f.startswith("documents."))
+            if any(f.startswith("external_account.") for f in fields):
+                needed["bank account (its own call or in the step's update)"] += 1
+                fields = [f for f in fields if not f.startswith("external_account.")]
+            if fields:
+                needed["account update for the step's answers"] += 1
+        return +needed
+
+
+def _app(workdir: Path) -> Any:
+    from onboarding import create_app
+
+    database_url = f"sqlite:///{workdir / 'calls.sqlite3'}"
+    harness.migrate(database_url)
+    return create_app({
+        "SECRET_KEY": "bench", "DATABASE_URL": database_url, "STRIPE_SECRET_KEY": None, "STRIPE_API_BASE": None,
+        "STRIPE_WEBHOOK_SECRETS": [harness.WEBHOOK_SECRET], "STRIPE_MAX_NETWORK_RETRIES": 0,
+        # Webhooks are delivered by hand after the journey, so each call is attributed to one cause.
+        "SANDBOX_DELIVER_WEBHOOKS": False, "PLATFORM_API_KEY": harness.PLATFORM_KEY,
+    })
+
+
+def count(app: Any, business_type: str) -> Count:
+    """Complete one onboarding and attribute every sandbox request to the request of ours that made it."""
+    sandbox = app.extensions["stripe_sandbox"]
+    result = Count(business_type, [])
+    transport = harness.FlaskTransport(app.test_client())
+
+    class Recording:
+        def send(self, method: str, path: str, **kwargs: Any) -> harness.Reply:
+            before = len(sandbox.log)
+            reply = transport.send(method, path, **kwargs)
+            entries = sandbox.log[before:]
+            action = (kwargs.get("data") or {}).get("action")
+            result.calls.append(Call(method, harness.label_of(method, path, action),
+                                     [e["operation"] for e in entries],
+                                     [e["operation"] for e in entries if e["method"] in WRITE_METHODS],
+                                     sorted(kwargs.get("data") or {})))
+            return reply
+
+    browser = harness.Browser(Recording())
+    journey = harness.onboard(browser, business_type)
+    result.steps = journey.steps
+    state = harness.account_state(harness.Browser(transport), journey.account_id)
+    if not harness.is_enabled(state):
+        raise harness.JourneyError(f"{business_type}: not enabled at the end: {state['requirements']}")
+    result.webhook_events, result.webhook_operations = _deliver_webhooks(app, sandbox, state["stripe_id"])
+    return result
+
+
+def _deliver_webhooks(app: Any, sandbox: Any, stripe_id: str) -> tuple[int, list[str]]:
+    """Deliver the account's events once each, signed as Stripe signs them; return the calls they caused."""
+    from stripe_sandbox.webhooks import sign
+
+    client = app.test_client()
+    events = [e for e in sandbox.store.events.values() if e["account"] == stripe_id]
+    before = len(sandbox.log)
+    for event in events:
+        payload = json.dumps(event).encode()
+        headers = {"Stripe-Signature": sign(payload, harness.WEBHOOK_SECRET, int(sandbox.clock())),
+                   "Content-Type": "application/json"}
+        with client.post("/webhooks/stripe", data=payload, headers=headers) as response:
+            if response.status_code != 200:
+                raise harness.JourneyError(f"webhook {event['type']}: {response.status_code}")
+    return len(events), [e["operation"] for e in sandbox.log[before:]]
+
+
+def _fmt(counter: Counter[str]) -> str:
+    return ", ".join(f"{op} {n}" for op, n in sorted(counter.items())) or "none"
+
+
+def report(result: Count) -> str:
+    """Render one journey's figures."""
+    lines = [f"US {result.business_type}: steps {' > '.join(result.steps)}", ""]
+    width = max(len(f"{c.method} {c.label}") for c in result.calls)
+    for call in result.calls:
+        ops = ", ".join(f"{op}{' (write)' if op in call.writes else ''}" for op in call.operations) or "-"
+        lines.append(f"  {f'{call.method} {call.label}':<{width}}  {ops}")
+    writes, reads = result.operations(writes=True), result.operations(writes=False)
+    minimum = result.minimum_writes()
+    page_views = result.operations(requests="page views")
+    opening = result.operations(requests="link opening")
+    gets = [c for c in result.calls if c.method == "GET" and c.label != "/onboard/{token}"
+            and not c.label.startswith("/api/")]
+    lines += [
+        "",
+        (f"  Stripe calls: {sum(writes.values()) + sum(reads.values())} "
+         f"({sum(writes.values())} writes, {sum(reads.values())} reads)"),
+        f"  writes: {_fmt(writes)}",
+        (f"  minimum writes: {sum(minimum.values())} ({_fmt(minimum)}); "
+         f"extra writes: {sum(writes.values()) - sum(minimum.values())}"),
+        f"  reads: {_fmt(reads)}",
+        (f"  page views (GET of the wizard's pages and the status page): {len(gets)} requests, "
+         f"{sum(page_views.values())} Stripe calls ({_fmt(page_views)}); target 0"),
+        f"  opening the link (GET /onboard/{{token}}, a deliberate refresh): {_fmt(opening)}",
+        (f"  webhook events of this onboarding: {result.webhook_events}; delivering each once costs "
+         f"{len(result.webhook_operations)} Stripe calls ({_fmt(Counter(result.webhook_operations))})"),
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Count the calls of a US individual and a US company; print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true", help="print the counts as JSON instead")
+    args = parser.parse_args(argv)
+    if not args.json:
+        print(f"machine: {harness.machine()}\n")
+    with harness.workdir("calls") as workdir:
+        app = _app(workdir)
+        try:
+            results = [count(app, business_type) for business_type in ("individual", "company")]
+        finally:
+            app.extensions["stripe_sandbox"].close()
+    if args.json:
+        print(json.dumps([{
+            "business_type": r.business_type, "steps": r.steps,
+            "writes": r.operations(writes=True), "reads": r.operations(writes=False),
+            "minimum_writes": r.minimum_writes(), "page_view_calls": r.operations(requests="page views"),
+            "link_opening_calls": r.operations(requests="link opening"),
+            "webhook_events": r.webhook_events, "webhook_calls": Counter(r.webhook_operations),
+            "requests": [c.__dict__ for c in r.calls]} for r in results], indent=2))
+    else:
+        print("\n\n".join(report(r) for r in results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
