@@ -122,15 +122,18 @@ def _phone(field: Field, value: Any, ctx: Context) -> list[Invalid]:
 
 
 def _url(field: Field, value: Any, ctx: Context) -> list[Invalid]:
-    parts = urlsplit(value.strip()) if isinstance(value, str) else None
-    ok = parts is not None and parts.scheme in ("http", "https") and "." in (parts.hostname or "")
+    try:
+        parts = urlsplit(value.strip()) if isinstance(value, str) else None
+        ok = parts is not None and parts.scheme in ("http", "https") and "." in (parts.hostname or "")
+    except ValueError:  # urlsplit refuses some addresses outright ("https://[": an unclosed IPv6 host)
+        ok = False
     return [] if ok else [Invalid(N_("Enter a website address starting with https://."))]
 
 
 def _date(field: Field, value: Any, ctx: Context) -> list[Invalid]:
     try:
         born = value if isinstance(value, date) else date(int(value["year"]), int(value["month"]), int(value["day"]))
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: a day of 2200000000
         return [Invalid(N_("Enter a valid date."))]
     if ctx.test_mode and born.isoformat() in field.validation.get("test_values", ()):
         return []

@@ -127,3 +127,18 @@ def test_another_accounts_person_is_refused_and_nothing_is_written(client: Flask
     assert response.status_code == 404
     assert len([e for e in sandbox.log if e["method"] in ("POST", "DELETE")]) == writes
     assert sandbox.store.persons[foreign].data["first_name"] == "Jenny"
+
+
+def test_two_people_removed_from_the_same_page(client: FlaskClient, sandbox: Any) -> None:
+    """Every remove button of a page carries the page's one submission value: each removal is its own write."""
+    wizard = Wizard(client, "US", "company")
+    page = wizard.follow(wizard.submit(wizard.start(), US_COMPANY))
+    page = wizard.follow(wizard.submit(page.form("save"), US_COMPANY))
+    for first, last in (("Ada", "Lovelace"), ("Alan", "Turing")):
+        page = wizard.follow(wizard.submit(page.form("save"), _owner(first, last)))
+    stripe_id = wizard.account["stripe_id"]
+    owners = [p.id for p in sandbox.store.persons_of(stripe_id) if p.data.get("relationship", {}).get("owner")]
+    assert len(owners) == 2
+    for owner in owners:  # from the same page, as from two tabs or after going back
+        assert wizard.submit(page.form("remove", owner), {}).status_code == 303
+    assert [p for p in sandbox.store.persons_of(stripe_id) if p.data.get("relationship", {}).get("owner")] == []

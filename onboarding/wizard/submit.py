@@ -89,7 +89,7 @@ class Visit:
     test_mode: bool
 
 
-def _key(account: ConnectedAccount, submission: str, operation: str, index: int = 0) -> str:
+def _key(account: ConnectedAccount, submission: str, operation: str, index: int | str = 0) -> str:
     # 128 bits of digest: with the operation the key fits the 64-character column.
     digest = hashlib.sha256(f"{account.id}:{submission}:{operation}:{index}".encode()).hexdigest()[:32]
     return f"{operation.replace('.', '-')}-{digest}"
@@ -189,8 +189,10 @@ def remove_person(db: Session, engine: Engine, gateway: Gateway, account: Connec
     writer = _Writer(engine, gateway, account, visit)
     try:
         try:
+            # Keyed by the person too: every remove button of a page carries the same submission value.
             writer.perform("persons.delete", lambda key: gateway.delete_person(writer.stripe_id, person_id,
-                                                                               idempotency_key=key), person_id)
+                                                                               idempotency_key=key), person_id,
+                           person_id)
         except InvalidRequest as exc:
             if exc.code != "resource_missing":  # gone already: an earlier attempt's answer was lost
                 raise
@@ -218,8 +220,8 @@ class _Writer:
             raise ValueError(f"account {self.account.id} has no Stripe id")
         return self.account.stripe_id
 
-    def perform(self, operation: str, call: Any, target: str | None, index: int = 0) -> dict[str, Any]:
-        """Make one write with the key of this submission and operation."""
+    def perform(self, operation: str, call: Any, target: str | None, index: int | str = 0) -> dict[str, Any]:
+        """Make one write with the key of this submission, operation and `index` (a number, or the object's id)."""
         return outbox.perform(self.engine, operation, call, account_id=self.account.id, target=target,
                               now=self.visit.now, key=_key(self.account, self.visit.submission, operation, index))
 

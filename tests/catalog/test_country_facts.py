@@ -226,3 +226,12 @@ def test_every_country_specs_field_that_is_a_parameter_is_asked(version: Version
         "company.business_cross_border_transaction_classifications", "individual.business_vat_id_number",
         "individual.documents.passport.files", "individual.nationality"}
     assert not any(is_param_path("accounts.update", path) for path in unanswered)
+
+
+def test_values_the_parsers_refuse_are_answers_not_crashes(version: Version) -> None:
+    """Found by fuzzing: urlsplit raises on an unclosed IPv6 host, date() overflows on a huge day."""
+    url = _field(version, "US", "individual", "business_profile.url")
+    for value in ("https://[", "A://["):
+        assert _errors(version, "US", url, value) == ["Enter a website address starting with https://."]
+    dob = _field(version, "US", "individual", "individual.dob")
+    assert _errors(version, "US", dob, {"day": "2200000000", "month": "1", "year": "1990"}) == ["Enter a valid date."]
