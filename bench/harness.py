@@ -38,6 +38,15 @@ STRIPE_KEY = "sk_test_bench"
 
 # -- the machine and the run --------------------------------------------------------------------------
 
+def run(main: Callable[[], int]) -> None:
+    """Run a benchmark's `main` as a script: its exit code, or 130 after Ctrl-C (its servers are stopped)."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted; servers stopped", file=sys.stderr)
+        sys.exit(130)
+
+
 def machine() -> str:
     """Describe where and when this run happens, for RESULTS.md."""
     cpu = "unknown CPU"
