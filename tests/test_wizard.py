@@ -304,3 +304,15 @@ def test_files_over_10_mb_are_refused() -> None:
     assert _check_files([question], {"individual.verification.document.front": Big()}, {field.path}, outcome) == {}
     assert [m.text for m in outcome.errors["individual.verification.document.front"]] == [
         "The file is larger than 10 MB."]
+
+
+def test_the_same_bank_account_entered_again_is_kept(client: FlaskClient, sandbox: Any) -> None:
+    """Stripe refuses a bank account the account has (bank_account_exists): the step keeps it and goes on."""
+    wizard = Wizard(client, "US")
+    wizard.complete(US)
+    page = Page("/onboarding/step/bank_account", client.get("/onboarding/step/bank_account"))
+    assert wizard.submit(page, US).status_code == 303  # a new form: a new key, the same numbers
+    stripe = sandbox.store.accounts[wizard.account["stripe_id"]]
+    assert len(stripe.external_accounts) == 1
+    refused = [e for e in sandbox.log if e["operation"] == "accounts.update" and e["status"] == 400]
+    assert len(refused) == 1  # Stripe's answer, taken as "already there"

@@ -242,12 +242,21 @@ class _Writer:
                 # account for the currency instead of adding one, so a retry with other numbers
                 # cannot leave two, and the answer is the whole account (no read after it).
                 params["external_account"] = self._bank_account(version, by_name[name], answer).params()
-        if params:
-            state = self.perform("accounts.update", lambda key: gateway.update_account(
-                self.stripe_id, params, idempotency_key=key), self.stripe_id)
-        else:
-            state = gateway.retrieve_account(self.stripe_id)
-        account.apply_stripe_state(state, self.visit.now)
+        account.apply_stripe_state(self._update(params), self.visit.now)
+
+    def _update(self, params: dict[str, Any], index: int | str = 0) -> dict[str, Any]:
+        """Send the account's answers; return the account (read when there is nothing to send)."""
+        if not params:
+            return self.gateway.retrieve_account(self.stripe_id)
+        try:
+            return self.perform("accounts.update", lambda key: self.gateway.update_account(
+                self.stripe_id, params, idempotency_key=key), self.stripe_id, index)
+        except InvalidRequest as exc:
+            if exc.code != "bank_account_exists" or "external_account" not in params:
+                raise
+            # That very bank account is attached already (entered again on a later visit): keep it,
+            # and send the step's other answers, if any, on their own.
+            return self._update({k: v for k, v in params.items() if k != "external_account"}, "without-bank")
 
     def _account_params(self, by_name: dict[str, Question], answers: dict[str, Any],
                         uploads: dict[str, tuple[Question, str, bytes]]) -> dict[str, Any]:
