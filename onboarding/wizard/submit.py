@@ -232,7 +232,7 @@ class _Writer:
         The update's answer is the whole account and refreshes the cache; without one the account is
         read once, since a person changes what Stripe still needs.
         """
-        account, gateway = self.account, self.gateway
+        account = self.account
         params = self._account_params(by_name, answers, uploads)
         if person is not None:
             self._person(person, params.pop(person.role, {}))
