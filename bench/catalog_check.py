@@ -95,12 +95,7 @@ def serve(accounts: int, port: int, latency_ms: float) -> int:
     add_latency(sandbox, latency_ms)
     server = SandboxServer(sandbox, "127.0.0.1", port)
     print(f"seeded {len(sandbox.store.accounts)} accounts, {len(sandbox.store.persons)} persons", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    server.serve_until_interrupted()
     return 0
 
 

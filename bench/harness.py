@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests import test_wizard, test_wizard_company  # noqa: E402 (the root must be on sys.path first)
+
 PLATFORM_KEY = "bench-platform-key"
 WEBHOOK_SECRET = "whsec_bench"
 STRIPE_KEY = "sk_test_bench"
@@ -526,33 +528,9 @@ def _excerpt(text: str) -> str:
 
 # -- journeys: the answers a user types, with Stripe's test values ------------------------------------------------
 
-US_INDIVIDUAL = {
-    "business_profile.mcc": "5734", "business_profile.url": "https://accessible.stripe.com",
-    "individual.first_name": "Jenny", "individual.last_name": "Rosen", "individual.email": "jenny@example.com",
-    "individual.phone": "0000000000", "individual.dob.day": "1", "individual.dob.month": "1",
-    "individual.dob.year": "1901", "individual.address.line1": "address_full_match",
-    "individual.address.city": "San Francisco", "individual.address.state": "CA",
-    "individual.address.postal_code": "94103", "individual.ssn_last_4": "0000",
-    "individual.political_exposure": "none",
-    "external_account.routing_number": "110000000", "external_account.account_number": "000123456789",
-    "tos_acceptance": "yes",
-}
-_PERSON = {"dob.day": "1", "dob.month": "1", "dob.year": "1901", "address.line1": "address_full_match",
-           "address.city": "San Francisco", "address.state": "CA", "address.postal_code": "94103",
-           "phone": "0000000000", "ssn_last_4": "0000", "political_exposure": "none"}
-US_COMPANY = {
-    "company.name": "Rosen Software Inc.", "company.tax_id": "000000000", "company.phone": "0000000000",
-    "company.address.line1": "address_full_match", "company.address.city": "San Francisco",
-    "company.address.state": "CA", "company.address.postal_code": "94103",
-    "business_profile.mcc": "5734", "business_profile.url": "https://accessible.stripe.com",
-    **{f"representative.{k}": v for k, v in _PERSON.items()},
-    "representative.first_name": "Jenny", "representative.last_name": "Rosen", "representative.email": "j@example.com",
-    "representative.relationship.title": "CEO", "representative.relationship.executive": "yes",
-    **{f"owners.{k}": v for k, v in _PERSON.items()},
-    "owners.first_name": "Ada", "owners.last_name": "Lovelace", "owners.email": "ada@example.com",
-    "external_account.routing_number": "110000000", "external_account.account_number": "000123456789",
-    "tos_acceptance": "yes",
-}
+# The test suite's journeys: the same answers the wizard's tests give (one owner for the company).
+US_INDIVIDUAL = dict(test_wizard.US)
+US_COMPANY = {**test_wizard_company.US_COMPANY, **test_wizard_company._owner("Ada", "Lovelace")}
 ANSWERS = {"individual": US_INDIVIDUAL, "company": US_COMPANY}
 ROLE_STEPS = ("owners", "directors", "executives")
 

@@ -163,7 +163,7 @@ def create_onboarding_link(ident: str) -> ResponseReturnValue:
         link, token = create_link(session, account, return_url=body["return_url"], refresh_url=body["refresh_url"],
                                   collect=body.get("collect", "currently_due"), now=utcnow(),
                                   lifetime=timedelta(seconds=current_app.config["ONBOARDING_LINK_LIFETIME"]))
-    except (LinkError, ValueError) as exc:  # and urlsplit's own ValueError for a malformed URL ("https://[")
+    except LinkError as exc:
         return _error(400, "invalid_request", str(exc), "parameter_invalid")
     base = current_app.config.get("PUBLIC_URL") or request.url_root
     return {"object": "onboarding_link", "url": link_url(base, token), "account": account.id,

@@ -81,7 +81,7 @@ def accounts_show(ident: str, refresh: bool) -> None:
             _fail(f"no account {ident!r}", 2)
         if refresh:
             try:
-                refresh_account(session, get_gateway(current_app), account, utcnow())
+                refresh_account(session, get_gateway(current_app), account, utcnow(), persons=True)
             except GatewayError as exc:
                 _fail(f"could not read the account from Stripe: {exc.message}")
             session.commit()

@@ -45,13 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     add_latency(sandbox, args.latency_ms, args.latency_jitter_ms)
     server = SandboxServer(sandbox, args.host, args.port, args.verbose)
     print(f"stripe_sandbox listening on {server.url} ({len(specs.ids())} countries)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        sandbox.close()
+    server.serve_until_interrupted()
     return 0
 
 

@@ -101,6 +101,16 @@ class SandboxServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
 
+    def serve_until_interrupted(self) -> None:
+        """Serve in the foreground until Ctrl-C, then close the socket and the sandbox's webhook delivery."""
+        try:
+            self.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.server_close()
+            self.sandbox.close()
+
     def start_background(self) -> threading.Thread:
         """Serve from a daemon thread (for tests); stop with `shutdown()`."""
         thread = threading.Thread(target=self.serve_forever, name="stripe-sandbox", daemon=True)

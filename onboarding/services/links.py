@@ -41,8 +41,11 @@ def token_hash(token: str) -> str:
 
 def check_url(name: str, url: str) -> str:
     """Return `url` if it is an absolute https URL (http only for this machine), else raise `LinkError`."""
-    parts = urlsplit(url or "")
-    local = parts.hostname in _LOCAL_HOSTS
+    try:
+        parts = urlsplit(url or "")
+        local = parts.hostname in _LOCAL_HOSTS
+    except ValueError:  # urlsplit refuses some addresses outright ("https://[": an unclosed IPv6 host)
+        raise LinkError(f"{name} must be an absolute https URL") from None
     if not parts.netloc or parts.scheme not in ("https", "http") or (parts.scheme == "http" and not local):
         raise LinkError(f"{name} must be an absolute https URL")
     if len(url) > 2000:

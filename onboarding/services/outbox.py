@@ -45,8 +45,9 @@ def series(base: str) -> list[str]:
 
 def history(session: Session, base: str) -> list[StripeWrite]:
     """Return the rows of a write's key series, oldest first."""
-    rows = session.exec(select(StripeWrite).where(col(StripeWrite.idempotency_key).in_(series(base)))).all()
-    return sorted(rows, key=lambda row: series(base).index(row.idempotency_key))
+    keys = series(base)
+    rows = session.exec(select(StripeWrite).where(col(StripeWrite.idempotency_key).in_(keys))).all()
+    return sorted(rows, key=lambda row: keys.index(row.idempotency_key))
 
 
 def reserve(engine: Engine, operation: str, *, account_id: str | None, target: str | None,

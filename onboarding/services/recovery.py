@@ -24,8 +24,10 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from ..db import independent_session
 from ..gateway import Gateway, GatewayError
 from ..models import ConnectedAccount, StripeWrite
+from ..models.types import as_utc
 from . import outbox
 from .accounts import finish_creation, marked_person, refresh_account
 
@@ -53,8 +55,7 @@ def drain(engine: Engine, gateway: Gateway, now: datetime, *, grace: timedelta) 
                                     .order_by(col(StripeWrite.id))).all())
     refreshed: set[str] = set()
     for write in pending:
-        created = write.created_at if write.created_at.tzinfo else write.created_at.replace(tzinfo=now.tzinfo)
-        if created > now - grace:
+        if as_utc(write.created_at) > now - grace:
             drained.left += 1
             continue
         try:
@@ -97,9 +98,8 @@ def _settle(engine: Engine, gateway: Gateway, write: StripeWrite, now: datetime,
 
 
 def _abandon(engine: Engine, key: str, now: datetime) -> None:
-    with Session(engine) as session:
+    with independent_session(engine) as session:
         row = session.exec(select(StripeWrite).where(StripeWrite.idempotency_key == key)).one()
         row.status, row.completed_at = "abandoned", now
         row.error_message = "Outcome unknown and the parameters are not kept; the account was re-read."
         session.add(row)
-        session.commit()

@@ -50,9 +50,9 @@ class Visiting:
     persons: list[dict[str, Any]]  # the company's people (empty for individuals)
 
 
-def _context(link: OnboardingLink | None = None, account: ConnectedAccount | None = None) -> Visiting:
-    link = link or current_link()
-    account = account or current_account(link)
+def _context() -> Visiting:
+    link = current_link()
+    account = current_account(link)
     version = get_catalog(current_app).version(account.catalog_version or None)
     country = version.country(account.country)
     persons = _cached_persons(account)
