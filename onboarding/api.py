@@ -1,8 +1,9 @@
 """The platform API (`/api/v1`): the platform's backend creates accounts, reads them and asks for links.
 
 Every call needs `Authorization: Bearer <PLATFORM_API_KEY>`; without a configured key the API is
-closed. Errors are JSON `{"error": {"type", "message", "code", "param"}}`. The contract is
-`onboarding/openapi.json`, served at `/api/v1/openapi.json`.
+closed. Errors are JSON `{"error": {"type", "message", "code", "param"}}`; a platform configuration
+error (503) adds `doc_url` and `dashboard_url`. The contract is `onboarding/openapi.json`, served at
+`/api/v1/openapi.json`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from flask.typing import ResponseReturnValue
 
 from .catalog import get_catalog
 from .db import get_engine, get_session
-from .gateway import GatewayError, InvalidRequest, RateLimited
+from .gateway import AccountsV1NotEnabled, GatewayError, InvalidRequest, RateLimited
 from .gateway.setup import get_gateway
 from .models import ConnectedAccount
 from .models.types import utcnow
@@ -74,7 +75,16 @@ def _nul_error(body: dict[str, Any]) -> ResponseReturnValue | None:
     return _error(400, "invalid_request", f"{name} must not contain NUL characters.", "parameter_invalid", name)
 
 
+def _platform_not_configured(exc: AccountsV1NotEnabled) -> ResponseReturnValue:
+    """Answer 503: the platform's Stripe settings, not the request, must change before a retry can work."""
+    return jsonify({"error": {"type": "platform_configuration_error", "code": "accounts_v1_not_enabled",
+                              "message": exc.message, "param": None, "doc_url": exc.doc_url,
+                              "dashboard_url": exc.dashboard_url}}), 503
+
+
 def _gateway_error(exc: GatewayError) -> ResponseReturnValue:
+    if isinstance(exc, AccountsV1NotEnabled):
+        return _platform_not_configured(exc)
     if isinstance(exc, InvalidRequest):
         return _error(400, "stripe_invalid_request", exc.message, exc.code, exc.param)
     if isinstance(exc, RateLimited):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 import click
@@ -20,6 +20,7 @@ from requirements_catalog.show import render_text as render_show
 from requirements_catalog.validate import validate
 
 from .catalog import get_catalog
+from .cli import needs_database
 from .db import get_engine
 from .gateway import GatewayError
 from .gateway.sdk_params import api_version, is_param_path
@@ -32,8 +33,8 @@ catalog = AppGroup("catalog", help="The versioned requirements catalog.")
 FORMAT = click.Choice(["text", "json"])
 
 
-def _today() -> Any:
-    return datetime.now(timezone.utc).date()
+def _today() -> date:
+    return utcnow().date()  # the app's one clock (UTC), as everywhere else
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -139,6 +140,7 @@ def catalog_approve(version_id: str, reviewed_by: str, make_current: bool) -> No
 @click.option("--warn-days", type=click.IntRange(min=0), default=30, show_default=True,
               help="Warn this many days before the version turns stale.")
 @click.option("--draft", is_flag=True, help="Write a new draft version that adds the fields Stripe now lists.")
+@needs_database
 def catalog_check(as_of: datetime | None, fmt: str, warn_days: int, draft: bool) -> None:
     """For cron: the current version's age and its drift from Stripe. Exit 0 fresh, 1 stale or drift, 2 failed."""
     day = as_of.date() if as_of else _today()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import click
 from flask import Flask, current_app
@@ -14,9 +16,9 @@ from sqlmodel import Session
 
 from .catalog import get_catalog
 from .db import get_engine
-from .gateway import GatewayError
+from .gateway import AccountsV1NotEnabled, GatewayError
 from .gateway.setup import get_gateway
-from .migrate import upgrade
+from .migrate import schema_problem, upgrade
 from .models.types import utcnow
 from .services.accounts import (
     BUSINESS_TYPES, SERVICE_AGREEMENTS, AccountError, create_account, find_account, refresh_account,
@@ -40,6 +42,26 @@ def _fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def needs_database(command: Callable[P, R]) -> Callable[P, R]:
+    """Stop a command with one line and exit 2 when its database is unreachable or not migrated.
+
+    Cron runs these commands unattended: a traceback about a missing table says less than the command that fixes it.
+    """
+
+    @functools.wraps(command)
+    def checked(*args: P.args, **kwargs: P.kwargs) -> R:
+        problem = schema_problem(get_engine(current_app))
+        if problem is not None:
+            _fail(str(problem), 2)
+        return command(*args, **kwargs)
+
+    return checked
+
+
 @database.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations."""
@@ -52,6 +74,7 @@ def db_upgrade() -> None:
 @click.option("--business-type", type=click.Choice(BUSINESS_TYPES), default=None)
 @click.option("--email", default=None)
 @click.option("--service-agreement", type=click.Choice(SERVICE_AGREEMENTS), default="full", show_default=True)
+@needs_database
 def accounts_create(country: str, business_type: str | None, email: str | None, service_agreement: str) -> None:
     """Create a connected account for API onboarding and print it as JSON."""
     engine = get_engine(current_app)
@@ -63,6 +86,8 @@ def accounts_create(country: str, business_type: str | None, email: str | None, 
                                         catalog_version=get_catalog(current_app).current_id())
         except AccountError as exc:
             _fail(str(exc), 2)
+        except AccountsV1NotEnabled as exc:
+            _fail(exc.message)  # a platform setting to change, not a refused parameter: no code or param
         except GatewayError as exc:
             _fail(f"Stripe refused the account: {exc.message} (code={exc.code}, param={exc.param})")
         session.commit()
@@ -72,6 +97,7 @@ def accounts_create(country: str, business_type: str | None, email: str | None, 
 @accounts.command("show")
 @click.argument("ident")
 @click.option("--refresh/--no-refresh", default=False, help="Re-read the account from Stripe first.")
+@needs_database
 def accounts_show(ident: str, refresh: bool) -> None:
     """Print an account's state (by our id or its Stripe id)."""
     engine = get_engine(current_app)
@@ -93,6 +119,7 @@ def accounts_show(ident: str, refresh: bool) -> None:
 @click.option("--return-url", required=True, help="Where the user goes when they leave onboarding (https).")
 @click.option("--refresh-url", required=True, help="Where an expired or used link sends the user (https).")
 @click.option("--collect", type=click.Choice(COLLECT), default="currently_due", show_default=True)
+@needs_database
 def accounts_link(ident: str, return_url: str, refresh_url: str, collect: str) -> None:
     """Create a single-use onboarding link for an account and print its URL as JSON."""
     engine = get_engine(current_app)
@@ -116,6 +143,7 @@ notifications = AppGroup("notifications", help="Notifications to the platform.")
 
 
 @notifications.command("send")
+@needs_database
 def notifications_send() -> None:
     """Send notifications not delivered yet (run from cron; webhook requests also send at once)."""
     sent, failed = deliver_pending(get_engine(current_app), current_app.extensions["notifier"], utcnow())
@@ -129,6 +157,7 @@ outbox_group = AppGroup("outbox", help="Stripe writes whose outcome was lost.")
 @outbox_group.command("retry")
 @click.option("--grace-minutes", type=click.IntRange(min=0), default=15, show_default=True,
               help="Leave younger writes to their users, whose forms retry with the same keys.")
+@needs_database
 def outbox_retry(grace_minutes: int) -> None:
     """Settle pending Stripe writes (run from cron); print the counts as JSON, exit 1 if Stripe was unreachable."""
     drained = drain(get_engine(current_app), get_gateway(current_app), utcnow(),
@@ -143,6 +172,7 @@ staff = AppGroup("staff", help="Compliance staff accounts.")
 @staff.command("create")
 @click.argument("email")
 @click.password_option(help="At least 12 characters; asked twice when not given.")
+@needs_database
 def staff_create(email: str, password: str) -> None:
     """Create a compliance staff account (the password is stored hashed)."""
     with Session(get_engine(current_app), expire_on_commit=False) as session:

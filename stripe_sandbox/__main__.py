@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=0, help="add this latency to every request")
     parser.add_argument("--latency-jitter-ms", type=float, default=0, metavar="MS",
                         help="draw each request's latency uniformly from latency ± this (median --latency-ms)")
+    parser.add_argument("--no-accounts-v1", dest="accounts_v1", action="store_false",
+                        help="refuse POST /v1/accounts as Stripe does for a new Connect platform that has not "
+                             "enabled Accounts v1 support")
     parser.add_argument("--verbose", action="store_true", help="log each request line")
     args = parser.parse_args(argv)
     if bool(args.webhook_url) != bool(args.webhook_secret):
@@ -41,10 +44,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stripe_sandbox: {exc}", file=sys.stderr)
         return 2
     target = http_target(args.webhook_url) if args.webhook_url else None
-    sandbox = Sandbox(specs, webhook_target=target, webhook_secret=args.webhook_secret)
+    sandbox = Sandbox(specs, webhook_target=target, webhook_secret=args.webhook_secret,
+                      accounts_v1=args.accounts_v1)
     add_latency(sandbox, args.latency_ms, args.latency_jitter_ms)
     server = SandboxServer(sandbox, args.host, args.port, args.verbose)
-    print(f"stripe_sandbox listening on {server.url} ({len(specs.ids())} countries)", flush=True)
+    v1 = "" if args.accounts_v1 else "; Accounts v1 not enabled: account creation is refused"
+    print(f"stripe_sandbox listening on {server.url} ({len(specs.ids())} countries{v1})", flush=True)
     server.serve_until_interrupted()
     return 0
 

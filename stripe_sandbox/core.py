@@ -100,6 +100,11 @@ def route(method: str, path: str, operation: str) -> Callable[[Handler], Handler
     return register
 
 
+def wall_clock() -> float:
+    """Return the time now (looked up on each call, unlike a default argument bound to `time.time`)."""
+    return time.time()
+
+
 def _redact(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: ("[redacted]" if k in SENSITIVE_KEYS and v not in ("", None) else _redact(v))
@@ -116,20 +121,26 @@ class Sandbox:
         self,
         specs: CountrySpecs | None = None,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
         webhook_target: Target | None = None,
         webhook_secret: str | None = None,
         auto_settle: bool = True,
+        accounts_v1: bool = True,
     ) -> None:
         from . import routes  # noqa: F401  (registers the handlers)
 
         self.specs = specs or load_country_specs()
-        self.clock = clock
+        # The real clock by default, read on each call (so freezegun and libfaketime reach it); an app
+        # that embeds the sandbox passes its own, so both agree on the day future requirements apply.
+        self.clock = clock or wall_clock
         self.store = Store()
         self.faults = Faults()
         self.log: list[dict[str, Any]] = []
         self.auto_settle = auto_settle
-        self.dispatcher = Dispatcher(webhook_target, webhook_secret or "", clock) if webhook_target else None
+        # The platform's "Accounts v1 support" setting: off, account creation is refused as for a new
+        # Connect platform (tests and `/_sandbox/platform` flip it; existing accounts keep working).
+        self.accounts_v1 = accounts_v1
+        self.dispatcher = Dispatcher(webhook_target, webhook_secret or "", self.clock) if webhook_target else None
         self._log_lock = threading.Lock()
 
     # -- the transport-facing entry point -------------------------------------------------

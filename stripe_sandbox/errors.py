@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+# Stripe's answer to `POST /v1/accounts` from a platform that has not enabled "Accounts v1 support",
+# verbatim as public code quotes it after observing it in 2026-08 (read 2026-12-06). Stripe sends it as
+# a 400 `invalid_request_error`; no `code` or `param` was shown, so sending none is our assumption.
+ACCOUNTS_V1_REFUSAL = (
+    "Stripe no longer recommends Accounts v1 for new Connect integrations. Create connected accounts with "
+    "POST /v2/core/accounts instead: https://docs.stripe.com/api/v2/core/accounts. Read more about Accounts v2: "
+    "https://docs.stripe.com/connect/accounts-v2/account-creation. If your integration requires v1 account "
+    "creation for a supported compatibility scenario, enable Accounts v1 support in the Dashboard: "
+    "https://dashboard.stripe.com/settings/features/feat_accounts_v1_support. For agent-based integrations, "
+    "use Stripe's current best-practices skill: npx skills add stripe/ai."
+)
+
 
 class StripeError(Exception):
     """An error the sandbox answers with Stripe's JSON error envelope."""
@@ -53,3 +65,8 @@ def invalid(message: str, param: str | None = None, code: str | None = None) -> 
 def missing(kind: str, ident: str, param: str | None = None) -> StripeError:
     """Build Stripe's 404 for an unknown id (`No such account: 'acct_x'`)."""
     return StripeError(404, f"No such {kind}: '{ident}'", code="resource_missing", param=param)
+
+
+def accounts_v1_not_enabled() -> StripeError:
+    """Build the 400 Stripe answers to an account creation while the platform's Accounts v1 support is off."""
+    return StripeError(400, ACCOUNTS_V1_REFUSAL)

@@ -14,6 +14,25 @@ from .core import Request, Sandbox
 TIMEOUT_HOLD = 120.0  # seconds a "timeout" fault keeps a connection unanswered; the SDK gives up at 80
 
 
+def platform(sandbox: Sandbox) -> dict[str, Any]:
+    """Return the platform's settings the sandbox emulates."""
+    return {"accounts_v1": sandbox.accounts_v1}
+
+
+def set_platform(sandbox: Sandbox, settings: Any) -> str | None:
+    """Change platform settings (`{"accounts_v1": false}`); return why they were refused, or None."""
+    if not isinstance(settings, dict):
+        return "the body must be a JSON object"
+    unknown = sorted(set(settings) - {"accounts_v1"})
+    if unknown:
+        return f"unknown platform setting: {unknown[0]}"
+    if "accounts_v1" in settings:
+        if not isinstance(settings["accounts_v1"], bool):
+            return "accounts_v1 must be true or false"
+        sandbox.accounts_v1 = settings["accounts_v1"]
+    return None
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: SandboxServer
     protocol_version = "HTTP/1.1"
@@ -77,6 +96,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/_sandbox/faults" and self.command == "DELETE":
             sandbox.faults.clear()
             answer = {"ok": True}
+        elif path == "/_sandbox/platform" and self.command in ("GET", "POST"):
+            if self.command == "POST" and (refused := set_platform(sandbox, json.loads(body or b"{}"))):
+                return self._send(400, json.dumps({"error": refused}).encode(), {"Content-Type": "application/json"})
+            answer = platform(sandbox)
         elif path == "/_sandbox/settle" and self.command == "POST":
             sandbox.settle()
             answer = {"ok": True}

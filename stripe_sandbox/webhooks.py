@@ -44,7 +44,7 @@ def http_target(url: str, timeout: float = 10.0) -> Target:
 class Dispatcher:
     """Deliver events in the background, in the order they happened, like Stripe's webhook sender."""
 
-    def __init__(self, target: Target, secret: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, target: Target, secret: str, clock: Callable[[], float]) -> None:
         self.target = target
         self.secret = secret
         self.clock = clock

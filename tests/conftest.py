@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,14 +13,58 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from freezegun import freeze_time
+from freezegun.api import TickingDateTimeFactory
 
+# The models are defined before any test freezes the clock: pydantic cannot type freezegun's datetime class.
+import onboarding.models  # noqa: F401
 from onboarding import create_app
 from onboarding.db import get_engine
 from onboarding.migrate import upgrade
+from tests.support.backends import BACKENDS
+from tests.support.clock import TEST_NOW
 from tests.support.postgres import ENV_URL, create_database, find_pg_bin, running_postgres
 from tests.support.sdk_params import assert_log_uses_sdk_params
 
 _database_numbers = itertools.count()
+_SUITE_TMP = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own tmp_path plugin reads --basetemp
+def pytest_configure(config: pytest.Config) -> None:
+    """Give the run a temporary folder of its own, so no other process's files in /tmp reach a test.
+
+    TMPDIR (subprocesses, SQLite), `tempfile` (this process) and pytest's `tmp_path` all point into it.
+    It is removed when the run passes and kept, with its path printed, when it fails.
+    """
+    root = Path(tempfile.mkdtemp(prefix="onboarding-tests-"))
+    root.chmod(0o755)  # as root the PostgreSQL server runs as `postgres`, which must reach its folder here
+    config.stash[_SUITE_TMP] = root
+    os.environ["TMPDIR"] = str(root)
+    tempfile.tempdir = str(root)
+    if config.option.basetemp is None:
+        config.option.basetemp = str(root / "pytest")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove the run's temporary folder after a passing run; keep it for a failing one."""
+    root = session.config.stash.get(_SUITE_TMP, None)
+    if root is None:
+        return
+    if exitstatus == 0:
+        shutil.rmtree(root, ignore_errors=True)
+    else:
+        session.config.get_terminal_writer().line(f"the run's temporary files are kept in {root}")
+
+
+@pytest.fixture
+def clock() -> Iterator[TickingDateTimeFactory]:
+    """Set the clock to TEST_NOW, ticking on from there; `clock.tick(seconds)` and `clock.move_to(when)` move it.
+
+    Ticking, because the code under test also measures time (timeouts, webhook deliveries) and must see it pass.
+    """
+    with freeze_time(TEST_NOW, tick=True) as frozen:
+        yield frozen
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +79,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Return the URL of a fresh, empty database on each backend."""
     if request.param == "sqlite":
@@ -59,8 +105,13 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[Flask]:
-    """Return the app on the in-process sandbox with a migrated database."""
+def app(app_config: dict[str, Any], request: pytest.FixtureRequest, clock: TickingDateTimeFactory
+        ) -> Iterator[Flask]:
+    """Return the app on the in-process sandbox with a migrated database, its clock set to TEST_NOW.
+
+    The app and its sandbox share that clock: links expire, future requirements apply and the catalog
+    ages by it, so no test of the app depends on the day it runs.
+    """
     application = create_app(app_config)
     upgrade(get_engine(application))
     yield application

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +29,7 @@ from onboarding.db import get_engine
 from onboarding.models import AuditEntry, WebhookEvent
 from requirements_catalog import DEFAULT_ROOT
 from stripe_sandbox.webhooks import sign
+from tests.support.clock import TEST_NOW
 from tests.support.wizard import Page, Wizard
 
 PASSWORD = "correct horse battery staple"
@@ -486,17 +486,15 @@ def test_over_https_form_posts_also_need_a_same_origin_referer(actors: Actors, s
 
 def test_webhooks_are_taken_on_a_valid_signature_alone(actors: Actors, app: Flask) -> None:
     """Refuse webhook posts without Stripe's signature, whatever session or key comes with them."""
-    payload = json.dumps(EVENT).encode()
+    payload, now = json.dumps(EVENT).encode(), int(TEST_NOW.timestamp())
     for actor in ACTORS:
         client = actors.clients[actor]
-        for signature in (None, sign(payload, "whsec_wrong", int(time.time())),
-                          sign(payload, WEBHOOK_SECRET, int(time.time()) - 3600)):
+        for signature in (None, sign(payload, "whsec_wrong", now), sign(payload, WEBHOOK_SECRET, now - 3600)):
             headers = {**actors.headers(actor), **({"Stripe-Signature": signature} if signature else {})}
             response = client.post("/webhooks/stripe", data=payload, headers=headers, content_type="application/json")
             assert response.status_code == 400, (actor, signature)
     with Session(get_engine(app)) as session:
         assert session.exec(select(WebhookEvent)).all() == []  # nothing was recorded
     response = actors.clients["anon"].post("/webhooks/stripe", data=payload, content_type="application/json",
-                                           headers={"Stripe-Signature": sign(payload, WEBHOOK_SECRET,
-                                                                             int(time.time()))})
+                                           headers={"Stripe-Signature": sign(payload, WEBHOOK_SECRET, now)})
     assert response.status_code == 200 and response.json == {"received": True, "duplicate": False}

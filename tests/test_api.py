@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from onboarding.db import get_engine
 from onboarding.models import ConnectedAccount, OnboardingLink, StripeWrite
 from onboarding.services.links import token_hash
+from tests.support.clock import TEST_NOW
 
 AUTH = {"Authorization": "Bearer platform-test-key"}
 URLS = {"return_url": "https://platform.example/return", "refresh_url": "https://platform.example/refresh"}
@@ -86,7 +87,7 @@ def test_unknown_accounts_are_404(client: FlaskClient) -> None:
 
 def test_links_are_single_use_tokens_stored_hashed(client: FlaskClient, app: Flask) -> None:
     account = _create(client)
-    before = datetime.now().astimezone()
+    before = TEST_NOW
     response = client.post(f"/api/v1/accounts/{account['id']}/links", json=URLS, headers=AUTH)
     assert response.status_code == 201
     link = response.get_json()
@@ -146,3 +147,46 @@ def test_responses_have_the_documented_fields(client: FlaskClient) -> None:
     assert set(link) == set(schemas["OnboardingLink"]["properties"])
     error = client.get("/api/v1/accounts/nope", headers=AUTH).get_json()
     assert set(error["error"]) == set(schemas["Error"]["properties"]["error"]["properties"])
+
+
+def test_a_platform_without_accounts_v1_gets_a_configuration_error(client: FlaskClient, app: Flask, sandbox: Any,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    sandbox.accounts_v1 = False
+    caplog.set_level("WARNING")
+    response = client.post("/api/v1/accounts", json={"country": "US", "business_type": "individual"}, headers=AUTH)
+    error = response.get_json()["error"]
+    assert response.status_code == 503
+    assert (error["type"], error["code"], error["param"]) == ("platform_configuration_error",
+                                                              "accounts_v1_not_enabled", None)
+    assert error["dashboard_url"] == "https://dashboard.stripe.com/settings/features/feat_accounts_v1_support"
+    assert error["doc_url"] == "https://docs.stripe.com/connect/accounts-v2/account-creation"
+    assert error["dashboard_url"] in error["message"] and "Accounts v1 support" in error["message"]
+    documented = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["ConfigurationError"]
+    assert set(error) == set(documented["properties"]["error"]["properties"])
+    assert set(error) == set(documented["properties"]["error"]["required"])
+    warned = [r for r in caplog.records if r.levelname == "WARNING" and "Accounts v1" in r.getMessage()]
+    assert len(warned) == 1 and "Stripe no longer recommends Accounts v1" in warned[0].getMessage()
+    assert sandbox.store.accounts == {}
+    with Session(get_engine(app)) as session:
+        assert session.exec(select(ConnectedAccount)).all() == []
+        assert [w.status for w in session.exec(select(StripeWrite)).all()] == ["failed"]
+
+
+def test_the_same_idempotency_key_creates_once_accounts_v1_is_enabled(client: FlaskClient, app: Flask,
+                                                                      sandbox: Any) -> None:
+    body, headers = {"country": "US", "business_type": "individual"}, {**AUTH, "Idempotency-Key": "seller-42"}
+    sandbox.accounts_v1 = False
+    assert client.post("/api/v1/accounts", json=body, headers=headers).status_code == 503
+    sandbox.accounts_v1 = True  # the platform enabled Accounts v1 support in the Dashboard
+
+    created = client.post("/api/v1/accounts", json=body, headers=headers)
+    assert created.status_code == 201, created.get_json()
+    again = client.post("/api/v1/accounts", json=body, headers=headers)
+    assert again.status_code == 200 and again.get_json()["id"] == created.get_json()["id"]
+    assert list(sandbox.store.accounts) == [created.get_json()["stripe_id"]]
+    with Session(get_engine(app)) as session:
+        assert len(session.exec(select(ConnectedAccount)).all()) == 1
+        writes = sorted(session.exec(select(StripeWrite)).all(), key=lambda w: w.idempotency_key)
+    # The refused key is spent (Stripe would replay its refusal); the retry took the next one of its series.
+    assert [w.status for w in writes] == ["failed", "succeeded"]
+    assert writes[1].idempotency_key == f"{writes[0].idempotency_key}.1"

@@ -10,6 +10,7 @@ from flask.testing import FlaskCliRunner
 from sqlmodel import Session, select
 
 from onboarding.db import get_engine
+from onboarding.gateway import AccountsV1NotEnabled
 from onboarding.models import ConnectedAccount, StripeWrite
 
 
@@ -61,6 +62,18 @@ def test_stripe_refusal_leaves_no_local_account(runner: FlaskCliRunner, app: Fla
         assert session.exec(select(ConnectedAccount)).all() == []
         write = session.exec(select(StripeWrite)).one()
     assert write.status == "failed" and write.error_message
+
+
+def test_a_platform_without_accounts_v1_is_told_what_to_do(runner: FlaskCliRunner, app: Flask, sandbox: Any) -> None:
+    sandbox.accounts_v1 = False
+    result = runner.invoke(args=["accounts", "create", "--country", "US", "--business-type", "individual"])
+    assert result.exit_code == 1
+    assert result.stdout == "" and result.stderr == f"Error: {AccountsV1NotEnabled('').message}\n"  # one line
+    assert "https://dashboard.stripe.com/settings/features/feat_accounts_v1_support" in result.stderr
+    assert sandbox.store.accounts == {}
+    with Session(get_engine(app)) as session:
+        assert session.exec(select(ConnectedAccount)).all() == []
+        assert session.exec(select(StripeWrite)).one().status == "failed"
 
 
 def test_db_upgrade_is_idempotent(runner: FlaskCliRunner) -> None:

@@ -26,6 +26,7 @@ from onboarding.gateway.setup import get_gateway
 from onboarding.models import ConnectedAccount, StripeWrite
 from onboarding.models.types import utcnow
 from onboarding.services.recovery import drain
+from tests.support.backends import BACKENDS
 from tests.support.wizard import AUTH, Page, Wizard
 from tests.test_wizard import PNG, US
 from tests.test_wizard_company import US_COMPANY, _owner
@@ -232,7 +233,7 @@ def test_the_platform_creates_an_account_again(client: FlaskClient, app: Flask, 
     assert _create(client, "order-42", "DE").status_code == 409  # the same key for another account
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def recovery_database(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     """Return a database on each backend for the account-creation recovery test."""
     if request.param == "sqlite":
@@ -245,6 +246,7 @@ def recovery_database(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator
 
 
 @pytest.mark.parametrize("fault", ["timeout", "drop_after", "kill"])
+@pytest.mark.usefixtures("clock")  # the grace period is measured from the write's time
 def test_cron_finishes_an_account_whose_creation_answer_was_lost(
         app_config: dict[str, Any], recovery_database: str, monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
     from onboarding import create_app

@@ -5,16 +5,18 @@ from __future__ import annotations
 import inspect
 import logging
 import json
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import stripe
 
 from onboarding.gateway import (
+    AccountsV1NotEnabled,
     AuthenticationFailed,
     BankAccount,
     Gateway,
+    GatewayError,
     IdempotencyConflict,
     InvalidRequest,
     RateLimited,
@@ -22,11 +24,13 @@ from onboarding.gateway import (
     Unavailable,
 )
 from onboarding.gateway.interface import account_create_params, param_path
-from onboarding.gateway.stripe_gateway import StripeGateway
+from onboarding.gateway.stripe_gateway import StripeGateway, _translate
 from stripe_sandbox import Sandbox
+from stripe_sandbox.errors import ACCOUNTS_V1_REFUSAL
 from stripe_sandbox.http_client import SandboxHTTPClient
 from stripe_sandbox.server import SandboxServer
 from stripe_sandbox.webhooks import sign
+from tests.support.clock import TEST_NOW
 from tests.support.sdk_params import assert_log_uses_sdk_params
 
 SECRET = "whsec_gateway_test"
@@ -133,6 +137,38 @@ def test_invalid_request_keeps_param_as_field_path(env: tuple[StripeGateway, San
     assert unknown.value.param == "individual.shoe_size"
 
 
+def test_a_platform_without_accounts_v1_gets_our_error(env: tuple[StripeGateway, Sandbox],
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    gateway, sandbox = env
+    sandbox.accounts_v1 = False
+    caplog.set_level(logging.WARNING)
+    with pytest.raises(AccountsV1NotEnabled) as caught:
+        _account(gateway)
+    error = caught.value
+    assert isinstance(error, GatewayError) and not isinstance(error, InvalidRequest)  # not the user's input
+    assert error.stripe_message == ACCOUNTS_V1_REFUSAL
+    assert error.dashboard_url == "https://dashboard.stripe.com/settings/features/feat_accounts_v1_support"
+    assert error.doc_url == "https://docs.stripe.com/connect/accounts-v2/account-creation"
+    assert error.dashboard_url in error.message and error.doc_url in error.message and "\n" not in error.message
+    assert "Accounts v1 support" in error.message and "retry" in error.message
+    assert (error.http_status, error.code, error.param) == (400, None, None) and error.request_id
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warned) == 1 and ACCOUNTS_V1_REFUSAL in warned[0].getMessage()
+    assert sandbox.store.accounts == {}
+
+
+@pytest.mark.parametrize("message, expected", [
+    (ACCOUNTS_V1_REFUSAL, AccountsV1NotEnabled),
+    ("Read more: https://docs.stripe.com/connect/accounts-v2/account-creation.", AccountsV1NotEnabled),
+    ("Enable it: https://dashboard.stripe.com/settings/developers/api-policies/feat_accounts_v1_support",
+     AccountsV1NotEnabled),
+    ("Stripe no longer recommends Accounts v1 for new Connect integrations.", InvalidRequest),
+    ("No such account: 'acct_x'", InvalidRequest),
+])
+def test_accounts_v1_refusals_are_known_by_where_they_point(message: str, expected: type[GatewayError]) -> None:
+    assert type(_translate(stripe.InvalidRequestError(message, None, http_status=400))) is expected
+
+
 def test_missing_account_is_resource_missing(env: tuple[StripeGateway, Sandbox]) -> None:
     gateway, _ = env
     with pytest.raises(InvalidRequest) as caught:
@@ -190,17 +226,19 @@ def test_list_country_specs_pages_through_all(env: tuple[StripeGateway, Sandbox]
     assert [e["operation"] for e in sandbox.log].count("country_specs.list") == 5
 
 
+@pytest.mark.usefixtures("clock")  # Stripe's SDK checks the signature's time against the clock
 def test_construct_event_accepts_any_rotation_secret() -> None:
+    now = int(TEST_NOW.timestamp())
     gateway = StripeGateway.build("sk_test_x", api_base=None, webhook_secrets=["whsec_old", SECRET],
                                   max_network_retries=0)
     payload = json.dumps({"id": "evt_1", "object": "event", "type": "account.updated",
                           "data": {"object": {"id": "acct_1", "object": "account"}}}).encode()
-    event = gateway.construct_event(payload, sign(payload, SECRET, int(time.time())))
+    event = gateway.construct_event(payload, sign(payload, SECRET, now))
     assert event["id"] == "evt_1" and event["type"] == "account.updated"
     with pytest.raises(SignatureInvalid):
-        gateway.construct_event(payload, sign(payload, "whsec_wrong", int(time.time())))
+        gateway.construct_event(payload, sign(payload, "whsec_wrong", now))
     with pytest.raises(SignatureInvalid):
-        gateway.construct_event(payload, sign(payload, SECRET, int(time.time()) - 3600))
+        gateway.construct_event(payload, sign(payload, SECRET, now - 3600))
     with pytest.raises(SignatureInvalid):
         gateway.construct_event(payload, None)
 

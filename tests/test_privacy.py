@@ -14,10 +14,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import re
 import tempfile
-import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -104,7 +102,6 @@ COMPANY = {
     "tos_acceptance": "yes",
 }
 # Not ours: the machinery running this session keeps its files there.
-TEMP_SKIPPED = ("bash_jobs", "bash_tool_")
 
 
 def _base64_cores(text: str) -> set[str]:
@@ -179,7 +176,7 @@ class Capture:
     """Where the test looks at the end."""
 
     log_file: Path
-    started: float
+    temp_folder: Path
     responses: list[tuple[str, TestResponse]] = field(default_factory=list)
 
 
@@ -232,28 +229,35 @@ def app(debug_logging: Path, app: Flask) -> Flask:
 
 
 @pytest.fixture
-def capture(debug_logging: Path, app: Flask, sandbox: Any) -> Iterator[Capture]:
+def temp_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Give the test a temporary folder of its own (`tempfile`, and TMPDIR for SQLite and subprocesses).
+
+    Everything in it was written during the test, so all of it is searched: no other process's files,
+    and no clock, decide what is looked at.
+    """
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    monkeypatch.setenv("TMPDIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def capture(debug_logging: Path, temp_folder: Path, app: Flask, sandbox: Any) -> Iterator[Capture]:
     """Record every response of every client the app makes from now on (the sandbox's webhook posts too)."""
     Recorder.seen = []
     app.test_client_class = Recorder
-    yield Capture(debug_logging, time.time(), Recorder.seen)
+    yield Capture(debug_logging, temp_folder, Recorder.seen)
     # Delivered before the app fixture disposes of the engine (it closes the sandbox after that), also
     # when a test failed half-way: a delivery afterwards would leave a database connection open.
     sandbox.flush_webhooks()
 
 
-def _temp_files(since: float) -> Iterator[Path]:
-    """Yield the files of the temporary folder written since the test started."""
-    for top, dirs, files in os.walk(tempfile.gettempdir()):
-        dirs[:] = [d for d in dirs if not d.startswith(TEMP_SKIPPED)]
-        for name in files:
-            path = Path(top, name)
-            try:
-                stat = path.lstat()
-            except OSError:
-                continue
-            if path.is_file() and not path.is_symlink() and stat.st_mtime >= since - 1 and stat.st_size < 64 << 20:
-                yield path
+def _temp_files(folder: Path) -> Iterator[Path]:
+    """Yield the files of the test's own temporary folder."""
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            yield path
 
 
 def _read(path: Path) -> bytes:
@@ -315,7 +319,7 @@ def search_everywhere(app: Flask, capture: Capture, caplog: pytest.LogCaptureFix
         database = Path(database_url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-journal", "-shm"):
             found += hits(f"database file {database.name}{suffix}", _read(Path(f"{database}{suffix}")))
-    for path in _temp_files(capture.started):
+    for path in _temp_files(capture.temp_folder):
         if path != capture.log_file:  # searched above
             found += hits(f"temporary file {path}", _read(path))
     for path in Path(app.instance_path).rglob("*"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -13,7 +12,9 @@ from sqlmodel import Session, select
 
 from onboarding.db import get_engine
 from onboarding.models import ConnectedAccount, WebhookEvent
+from onboarding.models.types import utcnow
 from stripe_sandbox.webhooks import sign
+from tests.support.clock import TEST_NOW
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_sandbox_events_update_the_cached_account(app: Flask, sandbox: Any) -> N
 
 def _post(client: FlaskClient, event: dict[str, Any], secret: str, timestamp: int | None = None) -> Any:
     payload = json.dumps(event).encode()
-    header = sign(payload, secret, timestamp or int(time.time()))
+    header = sign(payload, secret, timestamp or int(utcnow().timestamp()))
     return client.post("/webhooks/stripe", data=payload, headers={"Stripe-Signature": header,
                                                                   "Content-Type": "application/json"})
 
@@ -54,7 +55,7 @@ EVENT = {"id": "evt_test_1", "object": "event", "type": "account.updated", "acco
 
 def test_bad_signature_is_400_and_writes_nothing(app: Flask, client: FlaskClient) -> None:
     assert _post(client, EVENT, "whsec_wrong").status_code == 400
-    assert _post(client, EVENT, "whsec_test_secret", int(time.time()) - 3600).status_code == 400
+    assert _post(client, EVENT, "whsec_test_secret", int(TEST_NOW.timestamp()) - 3600).status_code == 400
     assert client.post("/webhooks/stripe", data=b"{}").status_code == 400
     with Session(get_engine(app)) as session:
         assert session.exec(select(WebhookEvent)).all() == []

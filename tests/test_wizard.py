@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from onboarding.db import get_engine
+from tests.support.clock import TEST_NOW
 from tests.support.wizard import Page, Wizard
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x02\x00\x00\x00" + b"\x00" * 64
@@ -44,6 +47,16 @@ def test_us_individual_from_link_to_payouts(client: FlaskClient, sandbox: Any) -
     stripe = sandbox.store.accounts[wizard.account["stripe_id"]]
     assert sandbox.store.persons[stripe.individual].data["address"]["state"] == "CA"
     assert stripe.data["tos_acceptance"]["ip"]
+
+
+def test_a_stale_catalog_does_not_stop_onboarding(client: FlaskClient, app: Flask, clock: Any) -> None:
+    """A catalog past its six months is for compliance to review (`catalog check` says so); users still onboard."""
+    clock.move_to(TEST_NOW + timedelta(days=400))
+    check = app.test_cli_runner().invoke(args=["catalog", "check", "--format", "json"])
+    assert check.exit_code == 1 and json.loads(check.stdout)["stale"] is True
+    wizard = Wizard(client, "US")
+    assert 'data-state="enabled"' in wizard.complete(US).html
+    _enabled(wizard)
 
 
 def test_de_individual_with_an_iban_and_no_number_kept_here(client: FlaskClient, app: Flask, sandbox: Any) -> None:

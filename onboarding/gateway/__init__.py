@@ -6,6 +6,7 @@ keeps it in `app.extensions["gateway"]`.
 """
 
 from .interface import (
+    AccountsV1NotEnabled,
     AuthenticationFailed,
     BankAccount,
     Gateway,
@@ -19,6 +20,7 @@ from .interface import (
 )
 
 __all__ = [
+    "AccountsV1NotEnabled",
     "AuthenticationFailed",
     "BankAccount",
     "Gateway",

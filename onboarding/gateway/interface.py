@@ -47,6 +47,35 @@ class SignatureInvalid(GatewayError):
     """A webhook payload's signature did not verify."""
 
 
+class AccountsV1NotEnabled(GatewayError):
+    """Stripe refused to create a connected account: the platform has not enabled Accounts v1 support.
+
+    New Connect platforms get Accounts v2 only; this service creates accounts with v1 (controller
+    properties), so the platform's operator must switch v1 on. Not an `InvalidRequest`: nothing the user
+    entered is wrong. `message` says what to do; `stripe_message` keeps Stripe's own words.
+    """
+
+    dashboard_url = "https://dashboard.stripe.com/settings/features/feat_accounts_v1_support"
+    doc_url = "https://docs.stripe.com/connect/accounts-v2/account-creation"
+    # What Stripe's refusal points to (its docs page, or the setting's id in a Dashboard link).
+    markers = ("connect/accounts-v2/account-creation", "feat_accounts_v1_support")
+
+    def __init__(self, stripe_message: str, *, code: str | None = None, param: str | None = None,
+                 http_status: int | None = None, request_id: str | None = None) -> None:
+        super().__init__(
+            "Stripe refused to create the connected account: this service creates connected accounts with "
+            "Accounts v1, which this Stripe platform has not enabled. Enable \"Accounts v1 support\" in the "
+            f"Stripe Dashboard at {self.dashboard_url} (Settings → Features), then retry. "
+            f"Background: {self.doc_url}",
+            code=code, param=param, http_status=http_status, request_id=request_id)
+        self.stripe_message = stripe_message
+
+    @classmethod
+    def matches(cls, stripe_message: str) -> bool:
+        """Tell whether a refusal's text is Stripe's answer to a platform without Accounts v1 support."""
+        return any(marker in stripe_message for marker in cls.markers)
+
+
 def param_path(param: str | None) -> str | None:
     """Turn Stripe's `individual[dob][year]` into our field path `individual.dob.year`."""
     if not param:

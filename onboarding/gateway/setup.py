@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from ..config import SANDBOX_KEY
+from ..models.types import utcnow
 from .interface import Gateway
 from .stripe_gateway import StripeGateway
 
@@ -20,7 +21,9 @@ def _in_process_sandbox(app: Flask) -> Any:
     if not app.config["STRIPE_WEBHOOK_SECRETS"]:
         app.config["STRIPE_WEBHOOK_SECRETS"] = ["whsec_" + secrets.token_hex(16)]
     target = _deliver_to(app) if app.config["SANDBOX_DELIVER_WEBHOOKS"] else None
-    sandbox = Sandbox(webhook_target=target, webhook_secret=app.config["STRIPE_WEBHOOK_SECRETS"][0])
+    # The app's clock: the sandbox applies future requirements and stamps events by the same time as the app.
+    sandbox = Sandbox(webhook_target=target, webhook_secret=app.config["STRIPE_WEBHOOK_SECRETS"][0],
+                      clock=lambda: utcnow().timestamp())
     app.extensions["stripe_sandbox"] = sandbox
     return SandboxHTTPClient(sandbox)
 

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import stripe
 
 from .interface import (
+    AccountsV1NotEnabled,
     AuthenticationFailed,
     BankAccount,
     GatewayError,
@@ -24,6 +25,7 @@ from .interface import (
 )
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 class _NoRequestBodies(logging.Filter):
@@ -74,6 +76,8 @@ def _translate(exc: stripe.StripeError) -> GatewayError:
         return RateLimited(message, **kwargs)
     if isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
         return AuthenticationFailed(message, **kwargs)
+    if isinstance(exc, stripe.InvalidRequestError) and AccountsV1NotEnabled.matches(message):
+        return _accounts_v1_not_enabled(message, kwargs)
     if isinstance(exc, (stripe.InvalidRequestError, stripe.CardError)):
         if exc.http_status == 429:
             return RateLimited(message, **kwargs)
@@ -81,6 +85,13 @@ def _translate(exc: stripe.StripeError) -> GatewayError:
     if isinstance(exc, stripe.SignatureVerificationError):
         return SignatureInvalid(message, **kwargs)
     return Unavailable(message, **kwargs)
+
+
+def _accounts_v1_not_enabled(stripe_message: str, kwargs: dict[str, Any]) -> AccountsV1NotEnabled:
+    # Logged here, once per refusal: the operator must act on it, and Stripe's words name the setting.
+    logger.warning("Stripe refused to create a connected account: Accounts v1 support is not enabled for this "
+                   "platform (request %s). Stripe said: %s", kwargs["request_id"], stripe_message)
+    return AccountsV1NotEnabled(stripe_message, **kwargs)
 
 
 class StripeGateway:

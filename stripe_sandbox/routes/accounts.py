@@ -6,7 +6,7 @@ import itertools
 from typing import TYPE_CHECKING, Any
 
 from ..core import Context, route
-from ..errors import invalid
+from ..errors import accounts_v1_not_enabled, invalid
 from ..ids import new_id
 from ..objects import merge
 from ..requirements import provided
@@ -124,6 +124,9 @@ def use_token(sb: Sandbox, token_id: str, kind: str) -> dict[str, Any]:
 @route("POST", "/v1/accounts", "accounts.create")
 def create(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
     """Create a connected account."""
+    if not sb.accounts_v1:
+        # Only creation is gated: a platform's accounts made before stay readable and writable (an assumption).
+        raise accounts_v1_not_enabled()
     country = _check_create(sb, ctx.params)
     account = Account(new_id("acct", 16), ctx.now, country)
     params = dict(ctx.params)

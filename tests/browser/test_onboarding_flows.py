@@ -106,7 +106,8 @@ def test_the_error_summary_takes_focus_and_links_to_the_inputs(page: Any, live_a
     wizard.open("US", "individual")
     wizard.fill({**US, "business_profile.url": "not a website"})
     wizard.submit()
-    assert page.evaluate("document.activeElement.id") == "error-summary"
+    # `autofocus` is applied when the browser next renders, after the load event: wait for it, not for luck.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'", timeout=5000)
     wizard.check_accessibility()
     page.keyboard.press("Tab")  # the first link of the summary goes to the input in error
     assert page.evaluate("document.activeElement.getAttribute('href')") == "#business_profile.url"

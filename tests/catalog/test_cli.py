@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from flask import Flask
+from freezegun import freeze_time
 
 from requirements_catalog import COUNTRIES, diff
 from tests.catalog.conftest import VERSION, MiniCatalog
 
 SHIPPED = "2026-11-28"
+
+
+@pytest.fixture(autouse=True)
+def _on_the_shipped_versions_day() -> Iterator[None]:
+    """Run on the day the shipped version was reviewed: drafts are named, and approvals dated, by the day."""
+    with freeze_time(f"{SHIPPED} 12:00:00", tick=True):
+        yield
 
 
 def _run(app: Flask, *args: str) -> tuple[int, str]:

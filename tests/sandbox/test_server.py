@@ -23,7 +23,7 @@ import stripe
 from stripe_sandbox import load_country_specs
 from stripe_sandbox.__main__ import main
 
-from .helpers import create_account, loopback_http_client, png
+from .helpers import create_account, loopback_http_client, loopback_open, png
 
 SECRET = "whsec_subprocess"
 
@@ -132,6 +132,34 @@ def test_the_sandbox_as_a_process(receiver: WebhookReceiver, specs_file: Path) -
         with pytest.raises(stripe.SignatureVerificationError):
             stripe.Webhook.construct_event(payload, signature, "whsec_wrong")
         assert client.v1.events.retrieve(event.id).type == "account.updated"
+    finally:
+        http_client.close()
+        process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(timeout=10)
+        finally:
+            process.kill()
+            _, stderr = process.communicate()
+    assert code == 0, stderr
+
+
+def test_a_sandbox_for_a_platform_without_accounts_v1() -> None:
+    port = free_port()
+    env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1", PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stripe_sandbox", "--host", "127.0.0.1", "--port", str(port), "--no-accounts-v1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    http_client = loopback_http_client()
+    try:
+        assert "Accounts v1 not enabled" in wait_for_line(process, "listening")
+        url = f"http://127.0.0.1:{port}"
+        client = stripe.StripeClient("sk_test_process", http_client=http_client, max_network_retries=0,
+                                     base_addresses={"api": url, "files": url, "connect": url})
+        with pytest.raises(stripe.InvalidRequestError) as refused:
+            create_account(client)
+        assert refused.value.http_status == 400 and "feat_accounts_v1_support" in refused.value.user_message
+        with loopback_open(f"{url}/_sandbox/platform") as response:
+            assert json.loads(response.read()) == {"accounts_v1": False}
     finally:
         http_client.close()
         process.send_signal(signal.SIGINT)
