@@ -14,6 +14,8 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -103,20 +105,46 @@ def specs_file(tmp_path: Path) -> Path:
     return path
 
 
-def test_the_sandbox_as_a_process(receiver: WebhookReceiver, specs_file: Path) -> None:
+@dataclass
+class Running:
+    """A `python -m stripe_sandbox` process: its address, its "listening" line and an SDK client on it."""
+
+    url: str
+    line: str
+    client: stripe.StripeClient
+
+
+@contextmanager
+def sandbox_process(*args: str) -> Iterator[Running]:
+    """Start the sandbox as a process with these arguments; stop it with SIGINT after, and expect exit 0."""
     port = free_port()
     env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1", PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
-        [sys.executable, "-m", "stripe_sandbox", "--host", "127.0.0.1", "--port", str(port),
-         "--country-specs", str(specs_file), "--webhook-url", receiver.url, "--webhook-secret", SECRET],
+        [sys.executable, "-m", "stripe_sandbox", "--host", "127.0.0.1", "--port", str(port), *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     http_client = loopback_http_client()
     try:
         line = wait_for_line(process, "listening")
         url = f"http://127.0.0.1:{port}"
-        assert url in line and "(2 countries)" in line
-        client = stripe.StripeClient("sk_test_process", http_client=http_client, max_network_retries=0,
-                                     base_addresses={"api": url, "files": url, "connect": url})
+        yield Running(url, line, stripe.StripeClient("sk_test_process", http_client=http_client,
+                                                     max_network_retries=0,
+                                                     base_addresses={"api": url, "files": url, "connect": url}))
+    finally:
+        http_client.close()
+        process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(timeout=10)
+        finally:
+            process.kill()
+            _, stderr = process.communicate()
+    assert code == 0, stderr
+
+
+def test_the_sandbox_as_a_process(receiver: WebhookReceiver, specs_file: Path) -> None:
+    with sandbox_process("--country-specs", str(specs_file), "--webhook-url", receiver.url,
+                         "--webhook-secret", SECRET) as running:
+        client = running.client
+        assert running.url in running.line and "(2 countries)" in running.line
 
         assert [s.id for s in client.v1.country_specs.list(params={"limit": 100}).data] == ["GB", "US"]
         account = create_account(client)
@@ -132,43 +160,16 @@ def test_the_sandbox_as_a_process(receiver: WebhookReceiver, specs_file: Path) -
         with pytest.raises(stripe.SignatureVerificationError):
             stripe.Webhook.construct_event(payload, signature, "whsec_wrong")
         assert client.v1.events.retrieve(event.id).type == "account.updated"
-    finally:
-        http_client.close()
-        process.send_signal(signal.SIGINT)
-        try:
-            code = process.wait(timeout=10)
-        finally:
-            process.kill()
-            _, stderr = process.communicate()
-    assert code == 0, stderr
 
 
 def test_a_sandbox_for_a_platform_without_accounts_v1() -> None:
-    port = free_port()
-    env = dict(os.environ, NO_PROXY="127.0.0.1", no_proxy="127.0.0.1", PYTHONUNBUFFERED="1")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "stripe_sandbox", "--host", "127.0.0.1", "--port", str(port), "--no-accounts-v1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    http_client = loopback_http_client()
-    try:
-        assert "Accounts v1 not enabled" in wait_for_line(process, "listening")
-        url = f"http://127.0.0.1:{port}"
-        client = stripe.StripeClient("sk_test_process", http_client=http_client, max_network_retries=0,
-                                     base_addresses={"api": url, "files": url, "connect": url})
+    with sandbox_process("--no-accounts-v1") as running:
+        assert "Accounts v1 not enabled" in running.line
         with pytest.raises(stripe.InvalidRequestError) as refused:
-            create_account(client)
+            create_account(running.client)
         assert refused.value.http_status == 400 and "feat_accounts_v1_support" in refused.value.user_message
-        with loopback_open(f"{url}/_sandbox/platform") as response:
+        with loopback_open(f"{running.url}/_sandbox/platform") as response:
             assert json.loads(response.read()) == {"accounts_v1": False}
-    finally:
-        http_client.close()
-        process.send_signal(signal.SIGINT)
-        try:
-            code = process.wait(timeout=10)
-        finally:
-            process.kill()
-            _, stderr = process.communicate()
-    assert code == 0, stderr
 
 
 def test_webhook_url_needs_a_secret(capsys: pytest.CaptureFixture[str]) -> None:
