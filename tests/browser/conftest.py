@@ -3,6 +3,9 @@
 No browser is downloaded: Playwright launches `/usr/bin/chromium` (scripts/test.sh installs it).
 Without it the tests are skipped locally and fail in CI. Every page the tests visit is checked
 with axe-core (bundled by axe-playwright-python): a violation fails the test.
+
+The served apps run at TEST_NOW, like the rest of the suite (Chromium cannot run under libfaketime,
+so this is what keeps these journeys independent of the day); Playwright keeps the real clock.
 """
 
 from __future__ import annotations
@@ -17,17 +20,28 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
+from freezegun import freeze_time
 from werkzeug.serving import make_server
 
 from onboarding import create_app
 from onboarding.db import get_engine
 from onboarding.migrate import upgrade
+from tests.support.clock import TEST_NOW
 
 CHROMIUM = "/usr/bin/chromium"
 # Without the background-networking switches Chromium keeps trying to reach Google's hosts.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 API_KEY = "platform-browser-key"
+# Modules whose calls keep the real clock: Playwright's driver, its event loop and greenlets time their waits by it.
+REAL_CLOCK = ["playwright", "greenlet", "asyncio", "pyee", "axe_playwright_python"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def browser_clock() -> Iterator[None]:
+    """Set the clock of this process (the served apps) to TEST_NOW, ticking on, before Playwright starts."""
+    with freeze_time(TEST_NOW, tick=True, ignore=REAL_CLOCK):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from onboarding.db import get_engine
 from onboarding.migrate import upgrade
 from requirements_catalog import DEFAULT_ROOT
 from tests.browser.conftest import serve
+from tests.support.clock import TEST_NOW
 
 PASSWORD = "correct horse battery staple"
 
@@ -62,6 +63,7 @@ def test_log_in_compare_and_sign_off(page: Any, compliance_app: tuple[Flask, str
     with page.expect_navigation():
         page.click("text=Approve and make current")
     assert catalog.current_id() == draft
+    assert catalog.info(draft).reviewed_on == TEST_NOW.date()  # the served app runs on the suite's clock
     assert f'data-version="{draft}"' in page.content() and "(current)" in page.inner_text(f'tr[data-version="{draft}"]')
     with page.expect_navigation():
         page.click("text=Audit log")
