@@ -10,13 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# psycopg and the models are imported before any test sets the clock: psycopg's compiled module checks the
+# size of the real datetime classes when it is loaded, and pydantic cannot type freezegun's.
+import psycopg  # noqa: F401
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+import freezegun
 from freezegun import freeze_time
 from freezegun.api import TickingDateTimeFactory
 
-# The models are defined before any test freezes the clock: pydantic cannot type freezegun's datetime class.
 import onboarding.models  # noqa: F401
 from onboarding import create_app
 from onboarding.db import get_engine
@@ -27,6 +30,8 @@ from tests.support.postgres import ENV_URL, create_database, find_pg_bin, runnin
 from tests.support.sdk_params import assert_log_uses_sdk_params
 
 _database_numbers = itertools.count()
+# pytest times the tests by the real clock (`--durations`), whatever a test sets.
+freezegun.configure(extend_ignore_list=["_pytest"])
 _SUITE_TMP = pytest.StashKey[Path]()
 
 
@@ -57,12 +62,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.config.get_terminal_writer().line(f"the run's temporary files are kept in {root}")
 
 
-@pytest.fixture
-def clock() -> Iterator[TickingDateTimeFactory]:
-    """Set the clock to TEST_NOW, ticking on from there; `clock.tick(seconds)` and `clock.move_to(when)` move it.
+@pytest.fixture(autouse=True)
+def clock(request: pytest.FixtureRequest) -> Iterator[TickingDateTimeFactory | None]:
+    """Set the clock to TEST_NOW for every test, ticking on from there: no test runs on the real day.
 
-    Ticking, because the code under test also measures time (timeouts, webhook deliveries) and must see it pass.
+    `clock.tick(seconds)` and `clock.move_to(when)` move it. It ticks because the code under test also
+    measures time (timeouts, webhook deliveries) and must see it pass. Tests marked `own_clock` keep
+    theirs: the browser tests (their own freeze, which leaves Playwright on the real clock), tests that
+    talk to another process's clock, and the few that freezegun's date classes would break (rtoml writes
+    only the real ones); `scripts/test.sh`'s passes in the future cover those.
     """
+    if request.node.get_closest_marker("own_clock"):
+        yield None
+        return
     with freeze_time(TEST_NOW, tick=True) as frozen:
         yield frozen
 
@@ -105,12 +117,11 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any], request: pytest.FixtureRequest, clock: TickingDateTimeFactory
-        ) -> Iterator[Flask]:
-    """Return the app on the in-process sandbox with a migrated database, its clock set to TEST_NOW.
+def app(app_config: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """Return the app on the in-process sandbox with a migrated database.
 
-    The app and its sandbox share that clock: links expire, future requirements apply and the catalog
-    ages by it, so no test of the app depends on the day it runs.
+    The app and its sandbox share one clock (the `clock` fixture's): links expire, future requirements
+    apply and the catalog ages by it, so no test of the app depends on the day it runs.
     """
     application = create_app(app_config)
     upgrade(get_engine(application))

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# This test reads the real clock on purpose.
+pytestmark = pytest.mark.own_clock
+
 SHIFT = os.environ.get("ONBOARDING_TEST_CLOCK_SHIFT_DAYS")
 
 

@@ -246,7 +246,6 @@ def recovery_database(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator
 
 
 @pytest.mark.parametrize("fault", ["timeout", "drop_after", "kill"])
-@pytest.mark.usefixtures("clock")  # the grace period is measured from the write's time
 def test_cron_finishes_an_account_whose_creation_answer_was_lost(
         app_config: dict[str, Any], recovery_database: str, monkeypatch: pytest.MonkeyPatch, fault: str) -> None:
     from onboarding import create_app

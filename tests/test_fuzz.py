@@ -41,7 +41,6 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from freezegun import freeze_time
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -52,7 +51,6 @@ from onboarding.db import get_engine
 from onboarding.i18n import SUPPORTED_LOCALES
 from onboarding.migrate import upgrade
 from tests.support.backends import BACKENDS
-from tests.support.clock import TEST_NOW
 from tests.support.postgres import create_database
 from tests.support.sdk_params import assert_log_uses_sdk_params
 from tests.support.wizard import AUTH, URLS, Page
@@ -102,8 +100,7 @@ def fuzz_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         "SANDBOX_DELIVER_WEBHOOKS": False, "PLATFORM_API_KEY": AUTH["Authorization"].removeprefix("Bearer "),
     })
     upgrade(get_engine(application))
-    with freeze_time(TEST_NOW, tick=True):  # as the suite's `app`: the module's clock is never the real day
-        yield application
+    yield application
     sandbox = application.extensions["stripe_sandbox"]
     try:
         sandbox.close()  # first, as in tests/conftest.py: a queued webhook would connect after the dispose

@@ -5,7 +5,8 @@ Without it the tests are skipped locally and fail in CI. Every page the tests vi
 with axe-core (bundled by axe-playwright-python): a violation fails the test.
 
 The served apps run at TEST_NOW, like the rest of the suite (Chromium cannot run under libfaketime,
-so this is what keeps these journeys independent of the day); Playwright keeps the real clock.
+so this is what keeps these journeys independent of the day); Playwright keeps the real clock. The
+fixtures live as long as this package's tests, so the clock is the real one again after them.
 """
 
 from __future__ import annotations
@@ -37,16 +38,16 @@ API_KEY = "platform-browser-key"
 REAL_CLOCK = ["playwright", "greenlet", "asyncio", "pyee", "axe_playwright_python"]
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def browser_clock() -> Iterator[None]:
-    """Set the clock of this process (the served apps) to TEST_NOW, ticking on, before Playwright starts."""
+    """Set the clock of this process to TEST_NOW, ticking on, for the browser tests (and before Playwright starts)."""
     with freeze_time(TEST_NOW, tick=True, ignore=REAL_CLOCK):
         yield
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
-    """Start Playwright with Debian's Chromium once for the run."""
+    """Start Playwright with Debian's Chromium once for the browser tests."""
     if not Path(CHROMIUM).exists():
         message = "Debian's chromium is not installed (scripts/ensure-system-packages.sh chromium)"
         if os.environ.get("CI"):
@@ -75,9 +76,9 @@ def serve(app: Flask) -> Iterator[str]:
         get_engine(app).dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:
-    """Serve the app (SQLite, in-process sandbox) on a loopback port for the run."""
+    """Serve the app (SQLite, in-process sandbox) on a loopback port for the browser tests."""
     folder = tmp_path_factory.mktemp("live")
     app = create_app({"SECRET_KEY": "browser-tests", "DATABASE_URL": f"sqlite:///{folder / 'db.sqlite3'}",
                       "STRIPE_SECRET_KEY": None, "STRIPE_API_BASE": None, "STRIPE_WEBHOOK_SECRETS": ["whsec_browser"],
@@ -100,7 +101,7 @@ def page(chromium: Any, live_app: tuple[Flask, str]) -> Iterator[Any]:
     context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def axe() -> Axe:
     """The axe-core runner."""
     return Axe()

@@ -18,6 +18,9 @@ from requirements_catalog import DEFAULT_ROOT
 from tests.browser.conftest import serve
 from tests.support.clock import TEST_NOW
 
+# Frozen by tests/browser/conftest.py for the whole session, with Playwright left on the real clock.
+pytestmark = pytest.mark.own_clock
+
 PASSWORD = "correct horse battery staple"
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from tests.browser.driver import BrowserWizard
 from tests.test_wizard import DE, JP, US
 from tests.test_wizard_company import GB_COMPANY, GB_PERSON, US_COMPANY, _owner
+
+# Frozen by tests/browser/conftest.py for the whole session, with Playwright left on the real clock.
+pytestmark = pytest.mark.own_clock
 
 
 def _wizard(page: Any, live_app: tuple[Flask, str], axe: Any, locale: str) -> BrowserWizard:

@@ -13,6 +13,8 @@ from requirements_catalog import CatalogError
 from tests.catalog.conftest import VERSION, MiniCatalog
 
 WRONG = (5, "x", [], {}, [1], {"a": 1}, True)
+# rtoml reads dates into freezegun's date class while the clock is set, and cannot write that class back.
+pytestmark = pytest.mark.own_clock
 
 
 def _places(data: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:

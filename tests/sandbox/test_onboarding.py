@@ -171,7 +171,6 @@ def test_ssn_last_4_other_than_0000_fails_keyed_identity(client: stripe.StripeCl
     assert errors_of(failed) == {"individual.id_number": "verification_failed_keyed_identity"}
 
 
-@pytest.mark.usefixtures("clock")  # born in 2020: under 13 until 2033, so never the real day
 def test_dob_under_13_is_an_error(client: stripe.StripeClient) -> None:
     account = create_account(client)
     complete_us_individual(client, account.id, dob={"year": 2020, "month": 1, "day": 1})
@@ -302,7 +301,6 @@ def test_us_bank_test_number_settles_to_errored(client: stripe.StripeClient) -> 
     assert not after.payouts_enabled
 
 
-@pytest.mark.usefixtures("clock")
 def test_dob_under_13_is_an_error_even_while_verification_runs(
         deferred: tuple[Sandbox, stripe.StripeClient]) -> None:
     sandbox, api = deferred

@@ -27,6 +27,9 @@ from stripe_sandbox.__main__ import main
 
 from .helpers import create_account, loopback_http_client, loopback_open, png
 
+# The sandbox runs in another process, on the real clock: its webhooks' signatures carry that time.
+pytestmark = pytest.mark.own_clock
+
 SECRET = "whsec_subprocess"
 
 
