@@ -30,8 +30,9 @@ from tests.support.postgres import ENV_URL, create_database, find_pg_bin, runnin
 from tests.support.sdk_params import assert_log_uses_sdk_params
 
 _database_numbers = itertools.count()
-# pytest times the tests by the real clock (`--durations`), whatever a test sets.
-freezegun.configure(extend_ignore_list=["_pytest"])
+# pytest times the tests by the real clock (`--durations`). Only that module, by name: freezegun also ignores
+# calls made a few frames below an ignored module, so ignoring `_pytest` would unfreeze the tests' own calls.
+freezegun.configure(extend_ignore_list=["_pytest.timing"])
 _SUITE_TMP = pytest.StashKey[Path]()
 
 
