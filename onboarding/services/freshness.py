@@ -18,7 +18,6 @@ Stripe's risk reviews (`interv_…`) cannot be collected by any form; they are l
 from __future__ import annotations
 
 import queue
-import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -29,12 +28,13 @@ from requirements_catalog import Version
 from requirements_catalog.age import age
 
 from ..gateway import Gateway, Page
+from ..requirement_strings import general as general_form
+from ..requirement_strings import read
 from .status import field_for_requirement
 
 ParamChecker = Callable[[str, str], bool]
 ROLES = ("representative", "owners", "directors", "executives")
 SPEC_KIND = {"individual": "individual", "company": "company", "non_profit": "company", "government_entity": "company"}
-_PERSON_ID = re.compile(r"^person_[A-Za-z0-9]+\.")
 
 
 @dataclass(frozen=True)
@@ -136,14 +136,15 @@ def accounts_drift(version: Version, accounts: Iterator[dict[str, Any]], report:
             hash_ = account.get(hash_name) or {}
             paths = {p for key in ("currently_due", "eventually_due", "past_due") for p in hash_.get(key) or []}
             for path in sorted(paths):
-                if path.startswith("interv_"):
-                    ignored.add("interv_*")  # a risk review: answered through Stripe, not a form
+                read_as = read(path)
+                if not read_as.answerable_by_form:  # a risk review or a Stripe-only check: Stripe's own flow
+                    ignored.add("interv_*" if read_as.kind == "risk_review" else path)
                     continue
-                general = _PERSON_ID.sub("person.", path)  # any person's path is answered alike
+                general = general_form(path)  # any person's path is answered alike
                 memo = (code, business_type, general)
                 if memo not in answered:
                     answered[memo] = country is not None and field_for_requirement(
-                        country, business_type, _PERSON_ID.sub("person_x.", path)) is not None
+                        country, business_type, path) is not None
                 if answered[memo]:
                     continue
                 key = (code, account.get("business_type"), general)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -9,7 +11,9 @@ from datetime import datetime
 from requirements_catalog import CountryCatalog, Field
 
 from ..models import ConnectedAccount
+from ..requirement_strings import general, read
 
+logger = logging.getLogger(__name__)
 STATES = ("enabled", "pending", "action_required", "restricted")
 PERSON_ROLES = ("representative", "owners", "directors", "executives", "individual")
 
@@ -51,20 +55,33 @@ def _needed(country: CountryCatalog | None, business_type: str, requirements: li
     return list(found.values()), missing
 
 
+def fields_for_requirement(country: CountryCatalog, business_type: str, requirement: str,
+                           person_roles: Mapping[str, Sequence[str]] | None = None) -> tuple[Field, ...]:
+    """Return the catalog fields that answer a Stripe requirement string, in any of its forms.
+
+    An account field is answered by one field; a person's field (`person_xxx.` or `person.person_xxx.`)
+    by the field of the person's own roles (`person_roles`: id -> roles) or, without them, of the first
+    role that asks it, since person questions are worded alike in every role; a role to fill
+    (`relationship.owner`) by every field the catalog asks of that role's people. Risk reviews and
+    Stripe-only checks by none (see `onboarding/requirement_strings.py`).
+    """
+    found = read(requirement)
+    if found.kind == "field":
+        field_ = country.field_for(business_type, found.path)
+        return (field_,) if field_ is not None else ()
+    if found.kind == "person":
+        roles = [*(person_roles or {}).get(found.person or "", ()), *PERSON_ROLES]
+        candidates = (country.field_for(business_type, f"{role}.{found.path}") for role in roles)
+        return next(((f,) for f in candidates if f is not None), ())
+    if found.kind == "role":
+        return tuple(f for f in country.fields(business_type) if f.path.startswith(f"{found.path}."))
+    return ()
+
+
 def field_for_requirement(country: CountryCatalog, business_type: str, requirement: str,
                           person_roles: Mapping[str, Sequence[str]] | None = None) -> Field | None:
-    """Return the catalog field that answers a Stripe requirement, persons (`person_xxx.`) included.
-
-    Stripe names an existing person `person_xxx.<field>`; the catalog names the role. With the
-    account's persons (`person_roles`: id -> roles) the person's own roles are tried first; person
-    questions are worded alike in every role, so otherwise the first role that asks it is used.
-    """
-    if not requirement.startswith("person_"):
-        return country.field_for(business_type, requirement)
-    person, _, rest = requirement.partition(".")
-    roles = [*(person_roles or {}).get(person, ()), *PERSON_ROLES]
-    candidates = (country.field_for(business_type, f"{role}.{rest}") for role in roles)
-    return next((found for found in candidates if found is not None), None)
+    """Return the first catalog field that answers a Stripe requirement (see `fields_for_requirement`)."""
+    return next(iter(fields_for_requirement(country, business_type, requirement, person_roles)), None)
 
 
 def account_status(account: ConnectedAccount, country: CountryCatalog | None) -> AccountStatus:
@@ -83,7 +100,30 @@ def account_status(account: ConnectedAccount, country: CountryCatalog | None) ->
         state = "pending"
     else:
         state = "enabled"
+    _log_unknown(account, missing_now + missing_later)
     return AccountStatus(state=state, charges_enabled=account.charges_enabled, payouts_enabled=account.payouts_enabled,
                          deadline=account.current_deadline, disabled_reason=account.disabled_reason,
                          currently_due=currently, eventually_due=eventually, pending=pending,
                          unanswerable=missing_now + missing_later)
+
+
+_logged: set[tuple[str, str, str]] = set()
+_logged_lock = threading.Lock()
+
+
+def _log_unknown(account: ConnectedAccount, unanswered: list[str]) -> None:
+    """Log, once per process, each requirement a form could answer but the catalog does not know.
+
+    Risk reviews and Stripe-only checks are not the catalog's to answer; `flask catalog check` counts
+    the rest across every account, and compliance adds them to a new version.
+    """
+    for requirement in unanswered:
+        if not read(requirement).answerable_by_form:
+            continue
+        key = (account.country, account.business_type or "individual", general(requirement))
+        with _logged_lock:
+            if key in _logged:
+                continue
+            _logged.add(key)
+        logger.warning("Stripe asks account %s (%s %s) for %r, which no catalog field answers", account.id, *key[:2],
+                       requirement)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from requirements_catalog import CountryCatalog, Field, Version
 
 from ..models import ConnectedAccount
-from ..services.status import field_for_requirement
+from ..services.status import fields_for_requirement
 
 BUSINESS_TYPE_STEP = "business_type"
 FUTURE_NOTICE = timedelta(days=30)  # future requirements are asked this long before they take effect
@@ -56,9 +56,9 @@ def needed_fields(country: CountryCatalog, account: ConnectedAccount, requiremen
     business_type = account.business_type or "individual"
     paths: dict[str, None] = {}
     for requirement in requirements:
-        found = field_for_requirement(country, business_type, requirement, person_roles)
-        if found is not None and account.service_agreement in found.service_agreements:
-            paths[found.path] = None
+        for found in fields_for_requirement(country, business_type, requirement, person_roles):
+            if account.service_agreement in found.service_agreements:
+                paths[found.path] = None
     return list(paths)
 
 
