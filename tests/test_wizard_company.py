@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from flask import g
 from flask.testing import FlaskClient
+from sqlmodel import Session
 
+from onboarding.db import get_engine
+from onboarding.models import ConnectedAccount
 from tests.support.wizard import Wizard
 
 PERSON = {"dob.day": "1", "dob.month": "1", "dob.year": "1901", "address.line1": "address_full_match",
@@ -142,3 +147,22 @@ def test_two_people_removed_from_the_same_page(client: FlaskClient, sandbox: Any
     for owner in owners:  # from the same page, as from two tabs or after going back
         assert wizard.submit(page.form("remove", owner), {}).status_code == 303
     assert [p for p in sandbox.store.persons_of(stripe_id) if p.data.get("relationship", {}).get("owner")] == []
+
+
+@pytest.mark.parametrize("form", ["person_id.{rest}", "person.person_id.{rest}"])
+def test_stripes_reason_about_a_person_lands_on_that_persons_question(client: FlaskClient, app: Any,
+                                                                       form: str) -> None:
+    wizard = Wizard(client, "US", "company")
+    page = wizard.follow(wizard.submit(wizard.start(), US_COMPANY))
+    wizard.follow(wizard.submit(page.form("save"), US_COMPANY))
+    with Session(get_engine(app)) as session:  # as a webhook would cache a failed check of the representative
+        account = session.get(ConnectedAccount, wizard.account["id"])
+        (person,) = account.stripe_persons
+        requirement = form.replace("person_id", person["id"]).format(rest="dob.day")
+        account.requirement_errors = [{"code": "invalid_dob_age_under_minimum", "requirement": requirement,
+                                       "reason": "The person must be at least 13 years old."}]
+        account.updated_at = account.updated_at + timedelta(seconds=1)
+        session.add(account)
+        session.commit()
+    html = client.get("/onboarding/step/representative").get_data(as_text=True)
+    assert "The person must be at least 13 years old." in html

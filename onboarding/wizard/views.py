@@ -26,6 +26,7 @@ from ..gateway.setup import get_gateway
 from ..models import ConnectedAccount, OnboardingLink
 from ..models.types import as_utc, utcnow
 from ..portal import SESSION_KEY, current_account, current_link, visit_data, visit_fields
+from ..requirement_strings import read
 from ..services.accounts import all_persons
 from .pagecache import PageCache
 from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, members, person_roles
@@ -182,7 +183,8 @@ def _show_stripe_reasons(account: ConnectedAccount, questions: list[Question]) -
     """Say why Stripe asks again (a failed check), in the user's language, on the question concerned."""
     for error in account.requirement_errors or []:
         requirement = str(error.get("requirement") or "")
-        rest = requirement.partition(".")[2] if requirement.startswith("person_") else None
+        read_as = read(requirement)  # `person_xxx.<field>` and `person.person_xxx.<field>` alike
+        rest = read_as.path if read_as.kind == "person" else None
         for question in questions:
             path = question.field.path
             role_rest = path.partition(".")[2]
