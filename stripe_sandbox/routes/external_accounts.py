@@ -32,8 +32,13 @@ LOCAL_ACCOUNT = {
     "HK": r"\d{6,12}", "SG": r"\d{6,12}", "JP": r"\d{6,8}", "MX": r"\d{18}", "BR": r"\d{4,12}(-?\w)?",
     "IN": r"\d{9,18}", "MY": r"\d{5,17}", "TH": r"\d{10,12}",
 }
-# Test tokens Stripe documents for US bank accounts.
+# Test tokens Stripe documents for US bank accounts (read 2026-12-06). `btok_us_verified*`: the Connect
+# testing page's table (docs.stripe.com/connect/testing, "Add funds to Stripe balance"), each with the
+# outcome of the test account number it stands for. `btok_us`: the testing-verification walk-through
+# (docs.stripe.com/connect/testing-verification) creates its company with `external_account=btok_us`; that
+# it stands for the succeeding test number (last4 6789) is our assumption.
 TEST_TOKENS = {
+    "btok_us": "000123456789",
     "btok_us_verified": "000123456789",
     "btok_us_verified_noAccount": "000111111116",
     "btok_us_verified_accountClosed": "000111111113",

@@ -198,6 +198,18 @@ def test_stripe_test_bank_tokens(client: stripe.StripeClient) -> None:
     assert client.v1.accounts.retrieve(account.id).external_accounts.data[0].status == "errored"
 
 
+def test_the_walk_throughs_token_btok_us_is_a_us_bank_account(client: stripe.StripeClient) -> None:
+    """docs.stripe.com/connect/testing-verification creates its company with `external_account=btok_us`."""
+    account = client.v1.accounts.create(params={
+        "country": "US", "business_type": "company", "external_account": "btok_us",
+        "controller": {"requirement_collection": "application", "stripe_dashboard": {"type": "none"},
+                       "fees": {"payer": "application"}, "losses": {"payments": "application"}},
+        "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}}})
+    (bank,) = client.v1.accounts.retrieve(account.id).external_accounts.data
+    assert (bank.country, bank.currency, bank.last4, bank.status) == ("US", "usd", "6789", "new")
+    assert "external_account" not in client.v1.accounts.retrieve(account.id).requirements.currently_due
+
+
 def test_unknown_token_and_account(client: stripe.StripeClient) -> None:
     account = create_account(client)
     with pytest.raises(stripe.InvalidRequestError) as excinfo:
