@@ -70,3 +70,14 @@ def missing(kind: str, ident: str, param: str | None = None) -> StripeError:
 def accounts_v1_not_enabled() -> StripeError:
     """Build the 400 Stripe answers to an account creation while the platform's Accounts v1 support is off."""
     return StripeError(400, ACCOUNTS_V1_REFUSAL)
+
+
+def no_access(account_id: str) -> StripeError:
+    """Build the 403 Stripe answers for a connected account the key cannot reach (unknown, deleted or another's).
+
+    Live Stripe answers so, not with a 404, and the SDK raises `PermissionError` for it. The wording and
+    the `account_invalid` code are as public code quotes Stripe's answer (read 2026-12-06); `type` is
+    an assumption.
+    """
+    return StripeError(403, f"The provided key does not have access to account '{account_id}' (or that account "
+                            "does not exist). Application access may have been revoked.", code="account_invalid")

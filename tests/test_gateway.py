@@ -13,6 +13,7 @@ import stripe
 
 from onboarding.gateway import (
     AccountsV1NotEnabled,
+    AccountUnavailable,
     AuthenticationFailed,
     BankAccount,
     Gateway,
@@ -169,11 +170,17 @@ def test_accounts_v1_refusals_are_known_by_where_they_point(message: str, expect
     assert type(_translate(stripe.InvalidRequestError(message, None, http_status=400))) is expected
 
 
-def test_missing_account_is_resource_missing(env: tuple[StripeGateway, Sandbox]) -> None:
+def test_an_account_out_of_reach_is_account_unavailable(env: tuple[StripeGateway, Sandbox]) -> None:
     gateway, _ = env
-    with pytest.raises(InvalidRequest) as caught:
+    with pytest.raises(AccountUnavailable) as caught:
         gateway.retrieve_account("acct_doesnotexist")
-    assert caught.value.code == "resource_missing" and caught.value.http_status == 404
+    assert caught.value.code == "account_invalid" and caught.value.http_status == 403
+
+
+def test_a_restricted_key_without_a_permission_is_still_an_authentication_failure() -> None:
+    refused = stripe.PermissionError("The provided key does not have the required permissions for this endpoint.",
+                                     None, http_status=403)
+    assert type(_translate(refused)) is AuthenticationFailed
 
 
 def test_persons_lifecycle(env: tuple[StripeGateway, Sandbox]) -> None:

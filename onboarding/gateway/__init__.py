@@ -7,6 +7,7 @@ keeps it in `app.extensions["gateway"]`.
 
 from .interface import (
     AccountsV1NotEnabled,
+    AccountUnavailable,
     AuthenticationFailed,
     BankAccount,
     Gateway,
@@ -21,6 +22,7 @@ from .interface import (
 
 __all__ = [
     "AccountsV1NotEnabled",
+    "AccountUnavailable",
     "AuthenticationFailed",
     "BankAccount",
     "Gateway",

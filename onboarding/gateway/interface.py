@@ -47,6 +47,14 @@ class SignatureInvalid(GatewayError):
     """A webhook payload's signature did not verify."""
 
 
+class AccountUnavailable(GatewayError):
+    """Stripe will not show this connected account to our key: unknown, deleted, or another platform's.
+
+    Live Stripe answers 403 `account_invalid` ("... does not have access to account ... (or that account
+    does not exist)"), not 404; retrying cannot help.
+    """
+
+
 class AccountsV1NotEnabled(GatewayError):
     """Stripe refused to create a connected account: the platform has not enabled Accounts v1 support.
 

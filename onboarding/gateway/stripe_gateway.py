@@ -11,6 +11,7 @@ import stripe
 
 from .interface import (
     AccountsV1NotEnabled,
+    AccountUnavailable,
     AuthenticationFailed,
     BankAccount,
     GatewayError,
@@ -74,6 +75,9 @@ def _translate(exc: stripe.StripeError) -> GatewayError:
         return IdempotencyConflict(message, **kwargs)
     if isinstance(exc, stripe.RateLimitError):
         return RateLimited(message, **kwargs)
+    if isinstance(exc, stripe.PermissionError) and (kwargs["code"] == "account_invalid"
+                                                    or "does not have access to account" in message):
+        return AccountUnavailable(message, **kwargs)
     if isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
         return AuthenticationFailed(message, **kwargs)
     if isinstance(exc, stripe.InvalidRequestError) and AccountsV1NotEnabled.matches(message):

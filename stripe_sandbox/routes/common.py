@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 
-from ..errors import bracket, invalid, missing
+from ..errors import bracket, invalid, no_access
 from ..state import Account
 from ..testvalues import TEST_FILES
 
@@ -22,10 +22,10 @@ TEST_PHONE = "0000000000"
 
 
 def get_account(sb: Sandbox, account_id: str) -> Account:
-    """Return a live account or raise Stripe's 404."""
+    """Return a live account, or raise Stripe's 403 for one the key cannot reach (unknown or deleted)."""
     account = sb.store.accounts.get(account_id)
     if account is None or account.deleted:
-        raise missing("account", account_id, "account")
+        raise no_access(account_id)
     return account
 
 

@@ -78,10 +78,10 @@ def test_retrieve_update_and_delete(api: stripe.StripeClient) -> None:
 
     deleted = api.v1.accounts.delete(created.id)
     assert deleted.id == created.id and deleted.deleted is True
-    with pytest.raises(stripe.InvalidRequestError) as excinfo:
+    with pytest.raises(stripe.PermissionError) as excinfo:  # gone: the key has no access to it any more
         api.v1.accounts.retrieve(created.id)
-    assert excinfo.value.http_status == 404
-    assert excinfo.value.code == "resource_missing"
+    assert excinfo.value.http_status == 403
+    assert excinfo.value.error.code == "account_invalid"
     assert created.id not in [a.id for a in api.v1.accounts.list(params={"limit": 100}).data]
 
 

@@ -92,14 +92,26 @@ def test_values_stripe_checks_on_write(client: stripe.StripeClient, params: dict
     assert client.v1.accounts.retrieve(account.id).to_dict() == account.to_dict()  # nothing applied
 
 
-@pytest.mark.parametrize("what", ["account", "account_update", "account_delete", "person", "external_account",
-                                  "file", "country_spec", "event"])
-def test_unknown_ids_are_404_resource_missing(api: stripe.StripeClient, what: str) -> None:
-    account = create_account(api)
+@pytest.mark.parametrize("what", ["account", "account_update", "account_delete", "persons", "external_accounts"])
+def test_an_account_the_key_cannot_reach_is_403_account_invalid(api: stripe.StripeClient, what: str) -> None:
+    """Live Stripe answers 403 for an unknown or another platform's account, not 404 (the SDK: PermissionError)."""
     calls: dict[str, Callable[[], Any]] = {
         "account": lambda: api.v1.accounts.retrieve("acct_1Missing0000000"),
         "account_update": lambda: api.v1.accounts.update("acct_1Missing0000000", params={"email": "a@b.co"}),
         "account_delete": lambda: api.v1.accounts.delete("acct_1Missing0000000"),
+        "persons": lambda: api.v1.accounts.persons.list("acct_1Missing0000000"),
+        "external_accounts": lambda: api.v1.accounts.external_accounts.list("acct_1Missing0000000"),
+    }
+    with pytest.raises(stripe.PermissionError) as excinfo:
+        calls[what]()
+    assert excinfo.value.http_status == 403 and error_of(excinfo)["code"] == "account_invalid"
+    assert "does not have access to account 'acct_1Missing0000000'" in excinfo.value.user_message
+
+
+@pytest.mark.parametrize("what", ["person", "external_account", "file", "country_spec", "event"])
+def test_unknown_ids_are_404_resource_missing(api: stripe.StripeClient, what: str) -> None:
+    account = create_account(api)
+    calls: dict[str, Callable[[], Any]] = {
         "person": lambda: api.v1.accounts.persons.retrieve(account.id, "person_missing"),
         "external_account": lambda: api.v1.accounts.external_accounts.retrieve(account.id, "ba_missing"),
         "file": lambda: api.v1.files.retrieve("file_missing"),
@@ -115,11 +127,11 @@ def test_unknown_ids_are_404_resource_missing(api: stripe.StripeClient, what: st
 
 def test_error_envelope(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as excinfo:
-        client.v1.accounts.retrieve("acct_missing")
+        client.v1.files.retrieve("file_missing")
     error = error_of(excinfo)
 
     assert error["type"] == "invalid_request_error"
-    assert error["message"] == "No such account: 'acct_missing'"
+    assert error["message"] == "No such file: 'file_missing'"
     assert error["doc_url"] == "https://stripe.com/docs/error-codes/resource-missing"
     request_id = excinfo.value.request_id
     assert request_id and request_id.startswith("req_")

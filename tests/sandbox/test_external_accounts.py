@@ -215,7 +215,7 @@ def test_unknown_token_and_account(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as excinfo:
         client.v1.accounts.external_accounts.create(account.id, params={"external_account": "btok_nope"})
     assert excinfo.value.code == "resource_missing"
-    with pytest.raises(stripe.InvalidRequestError) as excinfo:
+    with pytest.raises(stripe.PermissionError) as excinfo:
         client.v1.accounts.external_accounts.list("acct_nope")
-    assert excinfo.value.http_status == 404
-    assert error_of(excinfo)["code"] == "resource_missing"
+    assert excinfo.value.http_status == 403
+    assert error_of(excinfo)["code"] == "account_invalid"

@@ -226,6 +226,6 @@ def test_unknown_person_and_account(client: stripe.StripeClient) -> None:
         client.v1.accounts.persons.update(account.id, "person_nope", params={"first_name": "X"})
     assert excinfo.value.http_status == 404
     assert error_of(excinfo)["code"] == "resource_missing"
-    with pytest.raises(stripe.InvalidRequestError) as excinfo:
+    with pytest.raises(stripe.PermissionError) as excinfo:
         client.v1.accounts.persons.list("acct_nope")
-    assert excinfo.value.http_status == 404
+    assert excinfo.value.http_status == 403
