@@ -346,7 +346,7 @@ class Sandbox:
             self.emit("account.updated", after["account"], account_id, request, diff(old_account, after["account"]))
             for name, status in after["account"]["capabilities"].items():
                 if old_account["capabilities"].get(name) != status:
-                    capability = capability_object(account_id, name, status, after["account"]["requirements"])
+                    capability = capability_object(self.store.accounts[account_id], name, status, after["account"])
                     self.emit("capability.updated", capability, account_id, request,
                               {"status": old_account["capabilities"].get(name)})
         for kind, prefix in (("persons", "person"), ("banks", "account.external_account")):

@@ -204,13 +204,37 @@ def render_file(file: File) -> dict[str, Any]:
     }
 
 
-def capability_object(account_id: str, name: str, status: str, requirements: dict[str, Any]) -> dict[str, Any]:
-    """Return a `capability` object (for `capability.updated` events)."""
+# The account's `requirements.disabled_reason` as a capability's: the SDK's `Literal` for capabilities
+# (stripe-python 16.1.0, `Capability.Requirements.disabled_reason`) has its own values. Which one Stripe
+# gives for each account state is our reading of their names, not documented: an assumption.
+CAPABILITY_DISABLED_REASON = {
+    "requirements.past_due": "requirements.fields_needed",
+    "requirements.pending_verification": "pending.review",
+    "under_review": "pending.review",
+    "platform_paused": "platform_paused",
+    "rejected.other": "rejected.other",
+}
+REQUIREMENT_LISTS = ("alternatives", "current_deadline", "currently_due", "disabled_reason", "errors",
+                     "eventually_due", "past_due", "pending_verification")
+
+
+def _capability_requirements(requirements: dict[str, Any]) -> dict[str, Any]:
+    found = {k: requirements.get(k) for k in REQUIREMENT_LISTS}
+    reason = found["disabled_reason"]
+    if reason is not None:
+        found["disabled_reason"] = CAPABILITY_DISABLED_REASON.get(
+            reason, "rejected.other" if reason.startswith("rejected.") else "other")
+    return found
+
+
+def capability_object(account: Account, name: str, status: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Return a `capability` object (for `capability.updated` events) from the account's rendered `body`."""
+    future = _capability_requirements(body["future_requirements"])
+    future["disabled_reason"] = None  # "fields in future_requirements will never disable the account" (SDK)
     return {
-        "id": name, "object": "capability", "account": account_id, "requested": True, "status": status,
-        "requirements": {k: requirements[k] for k in ("alternatives", "current_deadline", "currently_due",
-                                                      "disabled_reason", "errors", "eventually_due",
-                                                      "past_due", "pending_verification")},
+        "id": name, "object": "capability", "account": account.id, "requested": True,
+        "requested_at": account.requested_at.get(name), "status": status,
+        "requirements": _capability_requirements(body["requirements"]), "future_requirements": future,
     }
 
 

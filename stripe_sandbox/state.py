@@ -52,6 +52,7 @@ class Account:
     company_pending: bool = False  # tax id verification started and not yet finished
     enabled_at: int | None = None  # first time every requested capability became active
     due_since: dict[str, int] = field(default_factory=dict)  # field -> when it became due after enablement
+    requested_at: dict[str, int] = field(default_factory=dict)  # capability -> when it was requested
     deleted: bool = False
 
 

@@ -73,6 +73,15 @@ def _check_values(sb: Sandbox, account: Account, params: dict[str, Any]) -> None
         check_person_data(sb, individual, "individual", account.country)
 
 
+def _note_requests(account: Account, now: int) -> None:
+    """Keep when each capability was requested (the capability object's `requested_at`); forget unrequested ones."""
+    for name, settings in (account.data.get("capabilities") or {}).items():
+        if (settings or {}).get("requested"):
+            account.requested_at.setdefault(name, now)
+        else:
+            account.requested_at.pop(name, None)
+
+
 def apply_account(sb: Sandbox, account: Account, params: dict[str, Any], now: int) -> None:
     """Apply create/update parameters to an account (after every check has passed)."""
     if token := params.get("account_token"):
@@ -81,6 +90,7 @@ def apply_account(sb: Sandbox, account: Account, params: dict[str, Any], now: in
     update = {k: params[k] for k in ACCOUNT_KEYS if k in params}
     old_tax_id = (account.data.get("company") or {}).get("tax_id")
     account.data = merge(account.data, update)
+    _note_requests(account, now)
     new_tax_id = (account.data.get("company") or {}).get("tax_id")
     if new_tax_id and new_tax_id != old_tax_id:
         account.company_pending = new_tax_id != TAX_ID_IMMEDIATE

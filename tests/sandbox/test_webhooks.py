@@ -94,6 +94,36 @@ def test_onboarding_emits_capability_and_external_account_events(
     assert {e.account for e in endpoint.events()} == {account.id}
 
 
+# stripe-python 16.1.0, `Capability.Requirements.disabled_reason`.
+CAPABILITY_REASONS = {"other", "paused.inactivity", "pending.onboarding", "pending.review", "platform_disabled",
+                      "platform_paused", "rejected.inactivity", "rejected.other", "rejected.unsupported_business",
+                      "requirements.fields_needed"}
+
+
+def test_capability_objects_carry_their_own_reasons_and_when_they_were_requested(
+        endpoint: Endpoint, connect: Connect) -> None:
+    sb = Sandbox(webhook_target=endpoint, webhook_secret=SECRET, auto_settle=False)
+    client = connect(sb)
+    account = create_account(client)
+    complete_us_individual(client, account.id, dob={"day": 1, "month": 1, "year": 1901})  # verifies later
+    sb.settle()
+    sb.flush_webhooks()
+    sb.close()
+    changes = endpoint.of_type("capability.updated")
+    assert [(e.data.object.id, e.data.object.status) for e in changes] == [
+        ("card_payments", "pending"), ("transfers", "pending"), ("card_payments", "active"), ("transfers", "active")]
+    for event in changes:
+        capability = event.data.object
+        assert capability.requested is True and capability.requested_at == account.created
+        assert capability.future_requirements.disabled_reason is None
+        for part in (capability.requirements, capability.future_requirements):
+            assert all(isinstance(part[k], list) for k in ("currently_due", "eventually_due", "past_due",
+                                                            "pending_verification", "errors"))
+        reason = capability.requirements.disabled_reason
+        assert reason is None if capability.status == "active" else reason in CAPABILITY_REASONS
+    assert changes[0].data.object.requirements.disabled_reason == "pending.review"
+
+
 def test_person_and_external_account_lifecycle_events(
         hooked: tuple[Sandbox, stripe.StripeClient], endpoint: Endpoint) -> None:
     sb, client = hooked
