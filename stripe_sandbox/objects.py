@@ -212,7 +212,6 @@ CAPABILITY_DISABLED_REASON = {
     "requirements.pending_verification": "pending.review",
     "under_review": "pending.review",
     "platform_paused": "platform_paused",
-    "rejected.other": "rejected.other",
 }
 REQUIREMENT_LISTS = ("alternatives", "current_deadline", "currently_due", "disabled_reason", "errors",
                      "eventually_due", "past_due", "pending_verification")

@@ -34,7 +34,7 @@ COMMANDS = {
 
 
 @pytest.fixture
-def bare_app(app_config: dict[str, Any], clock: Any) -> Iterator[Flask]:
+def bare_app(app_config: dict[str, Any]) -> Iterator[Flask]:
     """Return the app on a database nobody has migrated."""
     app = create_app(app_config)
     yield app

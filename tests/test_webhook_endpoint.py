@@ -12,7 +12,6 @@ from sqlmodel import Session, select
 
 from onboarding.db import get_engine
 from onboarding.models import ConnectedAccount, WebhookEvent
-from onboarding.models.types import utcnow
 from stripe_sandbox.webhooks import sign
 from tests.support.clock import TEST_NOW
 
@@ -44,7 +43,7 @@ def test_sandbox_events_update_the_cached_account(app: Flask, sandbox: Any) -> N
 
 def _post(client: FlaskClient, event: dict[str, Any], secret: str, timestamp: int | None = None) -> Any:
     payload = json.dumps(event).encode()
-    header = sign(payload, secret, timestamp or int(utcnow().timestamp()))
+    header = sign(payload, secret, timestamp or int(TEST_NOW.timestamp()))  # the suite's clock stands there
     return client.post("/webhooks/stripe", data=payload, headers={"Stripe-Signature": header,
                                                                   "Content-Type": "application/json"})
 
