@@ -24,6 +24,7 @@ from .models.types import utcnow
 from .services.accounts import read_account
 from .services.links import LinkRefused, check_link, claim_link
 from .services.status import account_status
+from .wizard.persons import person_roles
 from .wizard.plan import due_requirements, needed_fields
 
 bp = Blueprint("portal", __name__)
@@ -67,7 +68,8 @@ def visit_fields(account: ConnectedAccount, link: OnboardingLink) -> list[str]:
     country = version.country(account.country)
     if country is None:
         return []
-    return needed_fields(country, account, due_requirements(account, link.collect, utcnow()))
+    return needed_fields(country, account, due_requirements(account, link.collect, utcnow()),
+                         person_roles(account.stripe_persons or []))
 
 
 def visit_data() -> dict[str, Any] | None:

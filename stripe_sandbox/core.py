@@ -22,8 +22,10 @@ from .countries import CountrySpecs, load_country_specs
 from .errors import StripeError, invalid
 from .faults import Faults
 from .ids import new_id
+from .person_requirements import PersonRequirements
+from .person_requirements import bundled as bundled_person_requirements
 from .objects import capability_object, diff, render_account, render_bank_account, render_person
-from .requirements import Evaluation, Evaluator
+from .requirements import NAMINGS, Evaluation, Evaluator
 from .state import Account, Store
 from .webhooks import Dispatcher, Target
 
@@ -126,6 +128,9 @@ class Sandbox:
         webhook_secret: str | None = None,
         auto_settle: bool = True,
         accounts_v1: bool = True,
+        requirement_naming: str = "documented",
+        person_prefix: bool = False,
+        person_requirements: PersonRequirements | None = None,
     ) -> None:
         from . import routes  # noqa: F401  (registers the handlers)
 
@@ -140,6 +145,13 @@ class Sandbox:
         # The platform's "Accounts v1 support" setting: off, account creation is refused as for a new
         # Connect platform (tests and `/_sandbox/platform` flip it; existing accounts keep working).
         self.accounts_v1 = accounts_v1
+        # How requirement strings name roles and persons (see `requirements.NAMINGS`): Stripe's documented
+        # Accounts v1 behaviour by default, the Country Specs naming on request (API versions differ).
+        if requirement_naming not in NAMINGS:
+            raise ValueError(f"unknown requirement naming {requirement_naming!r}; expected one of {NAMINGS}")
+        self.requirement_naming = requirement_naming
+        self.person_prefix = person_prefix
+        self.person_requirements = person_requirements or bundled_person_requirements()
         self.dispatcher = Dispatcher(webhook_target, webhook_secret or "", self.clock) if webhook_target else None
         self._log_lock = threading.Lock()
 
@@ -308,8 +320,9 @@ class Sandbox:
         store = self.store
         banks = [store.bank_accounts[b] for b in account.external_accounts]
         outcomes = {f.id: f.outcome for f in store.files.values()}
-        return Evaluator(self.specs, account, store.persons_of(account.id), banks, outcomes,
-                         int(self.clock())).evaluate()
+        return Evaluator(self.specs, account, store.persons_of(account.id), banks, outcomes, int(self.clock()),
+                         naming=self.requirement_naming, person_requirements=self.person_requirements,
+                         person_prefix=self.person_prefix).evaluate()
 
     def render(self, account: Account, evaluation: Evaluation | None = None) -> dict[str, Any]:
         """Return the account object with freshly computed requirements (or the evaluation given)."""

@@ -13,6 +13,7 @@ entries) gets the country's `company` entry: the file lists another type only wh
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from importlib import resources
@@ -222,3 +223,9 @@ def load(path: str | Path | None = None) -> PersonRequirements:
     except ValueError as exc:
         raise _fail(origin, f"not JSON: {exc}") from exc
     return parse(payload, origin)
+
+
+@functools.cache
+def bundled() -> PersonRequirements:
+    """Return the bundled file, parsed once per process (every sandbox reads it; none changes it)."""
+    return load()

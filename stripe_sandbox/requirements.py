@@ -5,9 +5,18 @@ Stripe's Country Specs list, per country and business type, the fields an accoun
 the account has provided into the hashes Stripe returns:
 
 - `minimum` fields not yet provided are `currently_due`; `additional` ones `eventually_due`.
-- Role fields (`representative.*`, `owners.*`, `directors.*`, `executives.*`) are listed with
-  the role prefix until such a person exists, then as `person_xxx.<field>`. Owners, directors
-  and executives stop being asked for once `company.<role>_provided` is true.
+- Role fields are named in one of two ways (`NAMINGS`), because real responses differ:
+  - `documented` (the default), as Stripe's testing-verification walk-through shows for Accounts v1
+    (docs.stripe.com/connect/testing-verification, read 2026-12-06): while nobody holds a role the
+    account lists `relationship.representative` / `relationship.owner` / ..., never the role's
+    fields; once a person holds it, that person's fields as `person_xxx.<field>` (or, with
+    `person_prefix`, `person.person_xxx.<field>`, as the page prints them). What a person of each role
+    is asked comes from Stripe's per-country documentation (`data/person_requirements.json`, read
+    by `person_requirements.py`) where it is known, else from the Country Spec. `company.owners_provided` is asked only once owners exist and their
+    `relationship.percent_ownership` adds up to less than 100%.
+  - `country_specs`: the Country Specs naming, `representative.*`, `owners.*`, ... until such a
+    person exists, then `person_xxx.<field>`; `company.<role>_provided` from the start.
+  In both, owners, directors and executives stop being asked for once `company.<role>_provided` is true.
 - `verification.document` and `verification.additional_document` are asked only when
   verification needs them; in the US the SSN's last four digits are asked first and the full
   ID number only eventually, or when the last four fail.
@@ -25,6 +34,7 @@ from typing import Any
 from . import testvalues
 from .testvalues import lookup
 from .countries import CountrySpecs
+from .person_requirements import PersonRequirements
 from .state import Account, BankAccount, Person
 
 ROLES = ("representative", "owners", "directors", "executives")
@@ -32,6 +42,8 @@ ROLE_FLAG = {"owners": "owner", "directors": "director", "executives": "executiv
 CONDITIONAL = {"verification.document", "verification.additional_document"}
 GRACE_SECONDS = 14 * 24 * 3600
 ENFORCE_FUTURE = "+enforce_future_requirements"
+NAMINGS = ("documented", "country_specs")
+PROVIDED_FLAG = {f"company.{role}_provided": role for role in ("owners", "directors", "executives")}
 
 
 @dataclass
@@ -86,8 +98,19 @@ class Evaluator:
         banks: list[BankAccount],
         files: dict[str, str],
         now: int,
+        *,
+        naming: str = "documented",
+        person_requirements: PersonRequirements | None = None,
+        person_prefix: bool = False,
     ) -> None:
+        if naming not in NAMINGS:
+            raise ValueError(f"unknown requirement naming {naming!r}; expected one of {NAMINGS}")
         self.specs = specs
+        self.naming = naming
+        self.person_requirements = person_requirements
+        self.person_prefix = person_prefix
+        self.minimum: list[str] = []
+        self.conditional: set[tuple[str, str]] = set()  # (role, field) due only when verification asks it
         self.account = account
         self.persons = persons
         self.banks = banks
@@ -119,8 +142,9 @@ class Evaluator:
     # -- evaluation ---------------------------------------------------------------------
     def evaluate(self) -> Evaluation:
         """Return the requirements, capability states and flags for the account."""
-        minimum, additional = self.specs.fields(self.account.country, self.business_type)
+        minimum, additional = self._fields(*self.specs.fields(self.account.country, self.business_type))
         future, future_deadline, enforced = self._future_fields()
+        self.minimum = minimum + future if enforced else minimum
         if enforced:
             minimum = minimum + future
         current = self._collect(minimum, additional)
@@ -131,6 +155,34 @@ class Evaluator:
         future_hash = _hash(upcoming)
         future_hash["current_deadline"] = future_deadline if upcoming.eventually_due else None
         return self._capabilities(requirements, future_hash)
+
+    def _fields(self, minimum: list[str], additional: list[str]) -> tuple[list[str], list[str]]:
+        """Return the fields to evaluate: in the documented naming, each role's from Stripe's per-country docs.
+
+        A role's conditional fields (documents, the full US SSN) join `additional` but are due only when
+        verification asks for them, like the `CONDITIONAL` documents of every role.
+        """
+        docs = self.person_requirements
+        country, business_type = self.account.country, self.business_type
+        if self.naming != "documented" or docs is None or country not in docs or business_type in (None, "individual"):
+            return minimum, additional
+        flags = docs.provided_flags(country, business_type)
+        minimum = [p for p in minimum if p not in PROVIDED_FLAG or p in flags]
+        additional = [p for p in additional if p not in PROVIDED_FLAG or p in flags]
+        for role in ROLES:
+            minimum = [p for p in minimum if not p.startswith(f"{role}.")]
+            additional = [p for p in additional if not p.startswith(f"{role}.")]
+            if not docs.asked(country, business_type, role):
+                continue
+            now, later = docs.fields(country, business_type, role)
+            conditional = docs.conditional(country, business_type, role)
+            self.conditional |= {(role, rest) for rest in conditional}
+            minimum += [f"{role}.{f}" for f in now]
+            additional += [f"{role}.{f}" for f in later + conditional]
+        return minimum, additional
+
+    def _members(self, role: str) -> list[Person]:
+        return [p for p in self.persons if (p.data.get("relationship") or {}).get(ROLE_FLAG[role])]
 
     def _collect(self, minimum: list[str], additional: list[str], person_lists: bool = True) -> Lists:
         lists = Lists()
@@ -167,8 +219,8 @@ class Evaluator:
             lists.due(path, True)
             lists.errors[path] = code
             return
-        if path in {"company.owners_provided", "company.directors_provided", "company.executives_provided"}:
-            if not lookup(data, path):
+        if path in PROVIDED_FLAG:
+            if not lookup(data, path) and self._provided_flag_needed(PROVIDED_FLAG[path]):
                 lists.due(path, current)
             return
         if not provided(data, path):
@@ -178,20 +230,45 @@ class Evaluator:
         person = next((p for p in self.persons if p.id == self.account.individual), None)
         self._person_field(lists, "individual", person, rest, current, "individual", person_lists)
 
+    def _provided_flag_needed(self, role: str) -> bool:
+        """Tell whether `company.<role>_provided` is asked (it is not yet true).
+
+        Country Specs naming: always. Documented naming: only once somebody holds the role (before,
+        `relationship.<role>` asks for them), and for owners only while their shares add up to less
+        than 100% (the walk-through). Asking it of directors and executives once one exists is an
+        assumption: no document says when Stripe stops asking it.
+        """
+        if self.naming != "documented":
+            return True
+        members = self._members(role)
+        if not members:
+            return False
+        if role == "owners":
+            shares = sum(float((p.data.get("relationship") or {}).get("percent_ownership") or 0) for p in members)
+            return shares < 100
+        return True
+
     def _role_field(self, lists: Lists, role: str, rest: str, current: bool, person_lists: bool) -> None:
-        members = [p for p in self.persons if (p.data.get("relationship") or {}).get(ROLE_FLAG[role])]
+        members = self._members(role)
         if not members:
             if role != "representative" and lookup(self.account.data, f"company.{role}_provided"):
+                return
+            if self.naming == "documented":
+                if not self._conditional(role, rest):  # a document is asked of a person, never of a role to fill
+                    lists.due(f"relationship.{ROLE_FLAG[role]}", current)
                 return
             if rest not in CONDITIONAL:  # the full ID number after the last four: eventually, as for a person
                 lists.due(f"{role}.{rest}", current and not (rest == "id_number" and self._ssn_first(role)))
             return
         for person in members:
-            self._person_field(lists, person.id, person, rest, current, role, person_lists)
+            prefix = f"person.{person.id}" if self.person_prefix else person.id
+            self._person_field(lists, prefix, person, rest, current, role, person_lists)
+
+    def _conditional(self, role: str, rest: str) -> bool:
+        return rest in CONDITIONAL or (role, rest) in self.conditional
 
     def _ssn_first(self, role: str) -> bool:
-        minimum, _ = self.specs.fields(self.account.country, self.business_type)
-        return f"{role}.ssn_last_4" in minimum
+        return f"{role}.ssn_last_4" in self.minimum
 
     def _person_field(
         self,
@@ -228,7 +305,7 @@ class Evaluator:
             if own is not None:
                 own.pending_verification.add(rest)
             return
-        if rest in CONDITIONAL:
+        if self._conditional(role, rest):
             return
         if rest == "id_number" and self._ssn_first(role):
             if not provided(data, rest):

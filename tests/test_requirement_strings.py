@@ -63,14 +63,20 @@ def _paths(version: Version, country: str, business_type: str, requirement: str,
     return [f.path for f in fields_for_requirement(catalog_country, business_type, requirement, roles)]
 
 
-def test_a_role_to_fill_asks_everything_the_catalog_asks_of_that_role(version: Version) -> None:
+def test_a_role_to_fill_asks_the_minimum_questions_of_that_role_and_its_provided_flag(version: Version) -> None:
     owners = _paths(version, "US", "company", "relationship.owner")
-    assert owners and all(p.startswith("owners.") for p in owners) and "owners.first_name" in owners
+    assert "owners.first_name" in owners and "owners.email" in owners
+    # The flag answers it too: a company may have nobody owning 25% or more.
+    assert "company.owners_provided" in owners
+    assert all(p.startswith("owners.") for p in owners if p != "company.owners_provided")
+    # Documents are asked of one person once verifying them needs it; the full SSN only eventually.
+    assert "owners.verification.document" not in owners and "owners.id_number" not in owners
     representative = _paths(version, "US", "company", "relationship.representative")
     assert "representative.dob" in representative and "representative.relationship.title" in representative
+    assert "representative.verification.document" not in representative
     assert _paths(version, "US", "company", "relationship.account_opener") == representative
-    assert all(p.startswith("directors.") for p in _paths(version, "GB", "company", "relationship.director"))
-    assert _paths(version, "GB", "company", "relationship.director")
+    directors = _paths(version, "GB", "company", "relationship.director")
+    assert "directors.first_name" in directors and "company.directors_provided" in directors
 
 
 def test_a_persons_field_is_answered_for_the_persons_own_role(version: Version) -> None:
@@ -78,6 +84,18 @@ def test_a_persons_field_is_answered_for_the_persons_own_role(version: Version) 
     assert _paths(version, "US", "company", "person_1.ssn_last_4", owner) == ["owners.ssn_last_4"]
     assert _paths(version, "US", "company", "person.person_1.ssn_last_4", owner) == ["owners.ssn_last_4"]
     assert _paths(version, "US", "company", "person_2.address.city") == ["representative.address"]  # first role
+
+
+def test_a_question_the_catalog_lacks_for_a_role_is_borrowed_onto_that_roles_step(version: Version) -> None:
+    """Stripe asks a GB director for an address; the catalog asks directors none, but owners one."""
+    director = {"person_9": ["directors"]}
+    assert version.country("GB").field_for("company", "directors.address.city") is None
+    found = fields_for_requirement(version.country("GB"), "company", "person_9.address.city", director)
+    assert [(f.path, f.step) for f in found] == [("directors.address", "directors")]
+    owners_question = version.country("GB").field_for("company", "owners.address.city")
+    assert found[0].label == owners_question.label and found[0].type == owners_question.type
+    # A field no role of the catalog asks stays unanswered: logged, counted, and left to Stripe's flow.
+    assert fields_for_requirement(version.country("GB"), "company", "person_9.no_such_field", director) == ()
 
 
 @pytest.mark.parametrize("requirement, expected", [

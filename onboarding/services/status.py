@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from requirements_catalog import CountryCatalog, Field
@@ -62,7 +62,8 @@ def fields_for_requirement(country: CountryCatalog, business_type: str, requirem
     An account field is answered by one field; a person's field (`person_xxx.` or `person.person_xxx.`)
     by the field of the person's own roles (`person_roles`: id -> roles) or, without them, of the first
     role that asks it, since person questions are worded alike in every role; a role to fill
-    (`relationship.owner`) by every field the catalog asks of that role's people. Risk reviews and
+    (`relationship.owner`) by the minimum questions the catalog asks of that role's people (see
+    `_fills_role`). Risk reviews and
     Stripe-only checks by none (see `onboarding/requirement_strings.py`).
     """
     found = read(requirement)
@@ -70,12 +71,67 @@ def fields_for_requirement(country: CountryCatalog, business_type: str, requirem
         field_ = country.field_for(business_type, found.path)
         return (field_,) if field_ is not None else ()
     if found.kind == "person":
-        roles = [*(person_roles or {}).get(found.person or "", ()), *PERSON_ROLES]
-        candidates = (country.field_for(business_type, f"{role}.{found.path}") for role in roles)
+        own_roles = [r for r in (person_roles or {}).get(found.person or "", ()) if r in PERSON_ROLES]
+        if own_roles:
+            borrowed = person_field(country, business_type, own_roles[0], found.path, own_roles)
+            return (borrowed,) if borrowed is not None else ()
+        candidates = (country.field_for(business_type, f"{role}.{found.path}") for role in PERSON_ROLES)
         return next(((f,) for f in candidates if f is not None), ())
     if found.kind == "role":
-        return tuple(f for f in country.fields(business_type) if f.path.startswith(f"{found.path}."))
+        return tuple(f for f in country.fields(business_type) if _fills_role(f, found.path))
     return ()
+
+
+def _fills_role(field_: Field, role: str) -> bool:
+    """Tell whether a field belongs to adding somebody to a role, or to saying there is nobody (more) to add.
+
+    The role's minimum questions, without its documents: Stripe asks a document of one person once
+    verifying them needs it (`person_xxx.verification.document`), and the rest later by person id.
+    `company.<role>_provided` answers it too: a company may have no owner above the threshold.
+    """
+    if field_.path == f"company.{role}_provided":
+        return True
+    return field_.path.startswith(f"{role}.") and field_.required == "minimum" and field_.type != "document"
+
+
+def person_field(country: CountryCatalog, business_type: str, role: str, rest: str,
+                 roles: Sequence[str] = ()) -> Field | None:
+    """Return the question asking a person of `role` for `rest`, borrowing another role's when the catalog has none.
+
+    Stripe may ask a person for a field the catalog does not ask of that person's role (a director's
+    address). Person questions are worded alike in every role, so the question the catalog asks of
+    another role is asked of this person, on this role's step (`role.rest`); the person's other
+    `roles` are tried first. The catalog check still counts the gap: the borrowed field is not the
+    catalog's, and compliance adds it to the role in a new version.
+    """
+    for candidate in (role, *roles):
+        own = country.field_for(business_type, f"{candidate}.{rest}")
+        if own is not None:
+            return own if candidate == role else _rehome(own, candidate, role)
+    for other in PERSON_ROLES:
+        if other in ("individual", role):
+            continue
+        found = country.field_for(business_type, f"{other}.{rest}")
+        if found is not None:
+            return _rehome(found, other, role)
+    return None
+
+
+def _rehome(field_: Field, role: str, target: str) -> Field:
+    """Return another role's question as the same question of `target`, shown on that role's step."""
+    return replace(field_, path=f"{target}{field_.path[len(role):]}", step=target,
+                   answers=tuple(f"{target}{a[len(role):]}" for a in field_.answers if a.startswith(f"{role}.")))
+
+
+def resolve_field(country: CountryCatalog, business_type: str, path: str) -> Field | None:
+    """Return the field at a visit path: the catalog's own, or a question borrowed for a role (`person_field`)."""
+    exact = next((f for f in country.fields(business_type) if f.path == path), None)
+    if exact is not None:
+        return exact
+    role, _, rest = path.partition(".")
+    if role in PERSON_ROLES and role != "individual" and rest:
+        return person_field(country, business_type, role, rest)
+    return None
 
 
 def field_for_requirement(country: CountryCatalog, business_type: str, requirement: str,

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from requirements_catalog import CountryCatalog, Field, Version
 
 from ..models import ConnectedAccount
-from ..services.status import fields_for_requirement
+from ..services.status import fields_for_requirement, resolve_field
 
 BUSINESS_TYPE_STEP = "business_type"
 FUTURE_NOTICE = timedelta(days=30)  # future requirements are asked this long before they take effect
@@ -73,6 +73,10 @@ def build_steps(version: Version, account: ConnectedAccount, visit_fields: Itera
         return [Step(BUSINESS_TYPE_STEP, field.label, (field,), done=False)] if field else []
     wanted = set(visit_fields) | needed_now
     fields = [f for f in country.fields(account.business_type, account.service_agreement) if f.path in wanted]
+    known = {f.path for f in fields}
+    # Questions borrowed for a role whose catalog entry lacks them (see `status.person_field`).
+    fields += [f for path in sorted(wanted - known)
+               if (f := resolve_field(country, account.business_type, path)) is not None and f.path not in known]
     steps = []
     for step in version.steps:
         on_step = tuple(f for f in fields if f.step == step.id)

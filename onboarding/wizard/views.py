@@ -269,12 +269,20 @@ def _visit() -> Visit:
                  test_mode=get_gateway(current_app).mode != "stripe" or _is_test_key())
 
 
+def _needing_attention(account: ConnectedAccount) -> set[str]:
+    """Return the ids of the people Stripe needs more about now (`person_xxx.<field>` currently or past due)."""
+    requirements = account.requirements or {}
+    due = [*(requirements.get("currently_due") or []), *(requirements.get("past_due") or [])]
+    return {found.person for found in map(read, due) if found.kind == "person" and found.person}
+
+
 def _role_step(visiting: Visiting, current: Step) -> ResponseReturnValue:
     """A step about people: edit the representative, or add, edit and remove owners, directors, executives."""
     account, version, role = visiting.account, visiting.version, current.id
     country = version.country(account.country)
     role_fields = [f for f in country.fields(account.business_type, account.service_agreement)
                    if f.person_role == role]
+    role_fields += [f for f in current.fields if f.person_role == role and f not in role_fields]  # borrowed
     account_fields = [f for f in current.fields if f.person_role != role]
     people = members(visiting.persons, role)
     person_id = request.values.get("person") or (people[0]["id"] if role in SINGLE and people else None)
@@ -300,7 +308,7 @@ def _role_step(visiting: Visiting, current: Step) -> ResponseReturnValue:
     account_questions = _questions(account_fields, account, version, state)
     render = partial(_render, account, visiting.steps, current, template="wizard/role_step.html", people=people,
                      editing=editing, role=role, single=role in SINGLE, display_name=display_name,
-                     account_questions=account_questions)
+                     account_questions=account_questions, attention=_needing_attention(account))
     if request.method == "GET":
         return render(person_questions)
     if removal is not None:

@@ -53,8 +53,12 @@ class RecordingHTTPClient(stripe.HTTPClient):
 
 @pytest.fixture
 def sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
-    """Return a fresh sandbox with the bundled Country Specs; its log must use SDK-known params only."""
-    sb = Sandbox()
+    """Return a fresh sandbox with the bundled Country Specs; its log must use SDK-known params only.
+
+    `@pytest.mark.sandbox_args(requirement_naming="country_specs", ...)` passes options to `Sandbox`.
+    """
+    marker = request.node.get_closest_marker("sandbox_args")
+    sb = Sandbox(**(marker.kwargs if marker else {}))
     yield sb
     sb.close()
     assert_log_uses_sdk_params(sb.log, request.node)

@@ -70,6 +70,7 @@ def test_a_person_of_another_account_is_missing(client: stripe.StripeClient) -> 
     assert excinfo.value.http_status == 404 and excinfo.value.code == "resource_missing"
 
 
+@pytest.mark.sandbox_args(requirement_naming="country_specs")
 def test_role_fields_are_listed_by_role_until_the_person_exists(client: stripe.StripeClient) -> None:
     account = create_company(client)
     due = set(account.requirements.currently_due)
@@ -97,6 +98,7 @@ def test_role_fields_are_listed_by_role_until_the_person_exists(client: stripe.S
     assert not [f for f in again.requirements.currently_due if f.startswith("person_")]
 
 
+@pytest.mark.sandbox_args(requirement_naming="country_specs")
 def test_owners_provided_stops_asking_for_owners(client: stripe.StripeClient) -> None:
     account = create_company(client)
     assert account.company.owners_provided is False
@@ -185,6 +187,7 @@ def test_company_tax_id_is_pending_until_settled(connect: Connect) -> None:
     sb.close()
 
 
+@pytest.mark.sandbox_args(requirement_naming="country_specs")
 def test_gb_company_directors(api: stripe.StripeClient) -> None:
     account = create_company(api, country="GB", name="Rosen Ltd")
     due = set(account.requirements.currently_due)
