@@ -5,7 +5,8 @@ applies to that request's answer only, a dot walks into nested fields (`a.b` exp
 inside it), and on a list every path starts with `data`. Which fields are expandable is read from
 stripe-python's own response types: a field typed `ExpandableField[X]` (`str | X`) holds an id that
 expands into an `X`. Fields typed as nested objects (`Account.individual`, `Person.verification`)
-are always inline: a path may walk through them but not end on them.
+are always inline: a path walks through them, and one that ends on them changes nothing, as
+`expand[]=data` on a list is reported to (an assumption for other inline objects).
 
 A path that names no expandable field is refused before anything runs (a bad path on a create
 writes nothing; on an unknown id it is the 400, not the 404), as public code reports live Stripe
@@ -77,16 +78,13 @@ def fields(cls: type) -> dict[str, tuple[str, tuple[type, ...]]]:
 def _first_bad(classes: tuple[type, ...], parts: list[str]) -> int | None:
     """Return the index of the first part of a path that cannot be expanded on these classes, or None."""
     for index, part in enumerate(parts):
-        last = index == len(parts) - 1
         if part == "data" and any(c is ListObject for c in classes):
             continue  # walking a list object's items, which the previous part set as `classes`
         kinds = [fields(c)[part] for c in classes if part in fields(c)]
-        if not kinds or (last and all(kind == INLINE for kind, _ in kinds)):
-            return index
+        if not kinds:
+            return index  # not a field, or a scalar one
         kind, held = kinds[0]
         classes = (ListObject, *held) if kind == LIST else held
-        if kind == LIST and last:
-            return index
     return None
 
 

@@ -89,8 +89,8 @@ def test_stripes_test_document_token_expands_to_a_file(client: stripe.StripeClie
 
 @pytest.mark.parametrize(("path", "named"), [
     ("bogus", "bogus"),
-    ("individual", "individual"),  # always inline: not an expandable id
-    ("individual.verification.document", "individual.verification.document"),
+    ("email", "email"),  # a field, but not an expandable one
+    ("individual.verification.status", "individual.verification.status"),
     ("individual.verification.document.front.bogus", "individual.verification.document.front.bogus"),
     ("individual.bogus.front", "individual.bogus"),
 ])
@@ -104,6 +104,15 @@ def test_a_path_that_names_nothing_expandable_is_a_400(api: stripe.StripeClient,
     # Stripe's answer as public code quotes it: a message, no `param`, no `code`.
     assert {k: v for k, v in error_of(excinfo).items() if k != "request_log_url"} == {
         "type": "invalid_request_error", "message": f"This property cannot be expanded ({named})."}
+
+
+@pytest.mark.parametrize("path", ["individual", "individual.verification.document", "external_accounts"])
+def test_a_path_ending_on_an_inline_object_changes_nothing(client: stripe.StripeClient, path: str) -> None:
+    account = create_account(client)
+
+    expanded = client.v1.accounts.retrieve(account.id, params={"expand": [path]})
+
+    assert expanded.to_dict() == client.v1.accounts.retrieve(account.id).to_dict()
 
 
 def test_a_list_path_without_data_gets_stripes_hint(client: stripe.StripeClient) -> None:
