@@ -187,6 +187,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         package = args.package or npm_pack(Path(scratch))
         interfaces = parse(package)
+    unread = sorted(root for root in ROOTS if root not in interfaces)
+    if unread:  # a reader that finds nothing would report no problem at all
+        raise SystemExit(f"no interface read for {', '.join(unread)}: has the .d.ts layout changed?")
     print("# Nullability: stripe-python 16.1.0 vs stripe-node", NODE_VERSION)
     for line in disagreements(interfaces):
         print(line)
