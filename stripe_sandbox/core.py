@@ -17,16 +17,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import forms, schema
+from . import expand, forms, schema
 from .countries import CountrySpecs, load_country_specs
 from .errors import StripeError, invalid
 from .faults import Faults
 from .ids import new_id
+from .objects import capability_object, diff, render_account, render_bank_account, render_file, render_person
 from .person_requirements import PersonRequirements
 from .person_requirements import bundled as bundled_person_requirements
-from .objects import capability_object, diff, render_account, render_bank_account, render_person
 from .requirements import NAMINGS, Evaluation, Evaluator
-from .state import Account, Store
+from .state import Account, File, Store
+from .testvalues import TEST_FILES
 from .webhooks import Dispatcher, Target
 
 API_VERSION = "2026-10-28.endive"
@@ -204,6 +205,8 @@ class Sandbox:
             # Uploaded files are parameters too (`file` is required for files.create).
             validated = schema.validate(OPERATION_PARAMS[matched.operation], {**params, **files})
             params = {k: v for k, v in validated.items() if k not in files}
+            # Checked against the answer's type before anything runs: a bad path writes nothing.
+            expand.check(matched.operation, params.get("expand") or [])
         except schema.ParamError as exc:
             return self._error(StripeError(400, exc.message, code=exc.code, param=exc.param), request_id)
         except forms.FormDecodeError as exc:
@@ -223,14 +226,14 @@ class Sandbox:
                 response = self._execute(request, matched, args, params, files, request_id)
             if self.auto_settle and request.method != "GET":
                 self.settle()
-                response = self._settled(response, request_id)
+                response = self._settled(response, request_id, params.get("expand") or [])
             if key:
                 response.headers["Idempotency-Key"] = key  # Stripe echoes it (the SDK's `idempotency_key`)
             if key and response.status != 429:
                 self._remember(request, key, params, response)
         return response
 
-    def _settled(self, response: Response, request_id: str) -> Response:
+    def _settled(self, response: Response, request_id: str, paths: list[str]) -> Response:
         """Show a written account as it is once settled: verification here is immediate.
 
         Stripe would answer with the checks pending and send `account.updated` moments later; with
@@ -241,7 +244,8 @@ class Sandbox:
         account = self.store.accounts.get(json.loads(response.body).get("id") or "")
         if account is None or account.deleted:
             return response
-        return self._json(200, self.render(account, self.evaluate(account)), request_id)
+        return self._json(200, expand.apply(self.render(account, self.evaluate(account)), paths, self.expanded),
+                          request_id)
 
     def _authenticate(self, request: Request) -> None:
         auth = request.header("Authorization") or ""
@@ -275,7 +279,7 @@ class Sandbox:
             target = account_id or (body.get("id") if body.get("object") == "account" else None)
             if target:
                 self.emit_changes(before, self.snapshot(target), request_id, request.header("Idempotency-Key"))
-        return self._json(status, body, request_id)
+        return self._json(status, expand.apply(body, params.get("expand") or [], self.expanded), request_id)
 
     # -- idempotency ------------------------------------------------------------------------
     def _fingerprint(self, request: Request, params: dict[str, Any]) -> str:
@@ -332,6 +336,18 @@ class Sandbox:
         spec = self.specs.get(account.country) or {}
         return render_account(account, evaluation, render_person(individual, evaluation) if individual else None,
                               banks, spec.get("default_currency", "usd"))
+
+    def expanded(self, object_id: str) -> dict[str, Any] | None:
+        """Return the object an expandable id stands for (a file or an account), or None to keep the id."""
+        if object_id.startswith("file_"):
+            file = self.store.files.get(object_id)
+            if file is None and object_id in TEST_FILES:
+                # Stripe's test document tokens stand for a file the sandbox never stored (an assumption:
+                # an identity-document PNG of unknown size).
+                file = File(object_id, 0, "identity_document", None, 0, "png")
+            return render_file(file) if file else None
+        account = self.store.accounts.get(object_id)
+        return self.render(account) if account is not None and not account.deleted else None
 
     def snapshot(self, account_id: str | None) -> dict[str, Any] | None:
         """Return the public state of an account and its persons and bank accounts."""

@@ -15,7 +15,11 @@ PERSON_SECRETS = {"id_number": "id_number_provided", "id_number_secondary": "id_
                   "ssn_last_4": "ssn_last_4_provided"}
 COMPANY_SECRETS = {"tax_id": "tax_id_provided", "vat_id": "vat_id_provided", "registration_number": None}
 
+# What every person carries before anything is given: Stripe's own sample person (stripe/openapi
+# fixtures3.json) and stripe-node 23.1.0's `Person`. `political_exposure` is left out until given:
+# node types it `political_exposure?: 'existing' | 'none'`, so it may be missing but is never null.
 PERSON_TEMPLATE: dict[str, Any] = {
+    "additional_tos_acceptances": {"account": {"date": None, "ip": None, "user_agent": None}},
     "address": ADDRESS,
     "dob": {"day": None, "month": None, "year": None},
     "email": None,
@@ -23,7 +27,6 @@ PERSON_TEMPLATE: dict[str, Any] = {
     "last_name": None,
     "metadata": {},
     "phone": None,
-    "political_exposure": None,
     "relationship": {"authorizer": False, "director": False, "executive": False, "legal_guardian": False,
                      "owner": False, "percent_ownership": None, "representative": False, "title": None},
     "verification": {"additional_document": DOCUMENT, "details": None, "details_code": None,
@@ -40,10 +43,26 @@ COMPANY_TEMPLATE: dict[str, Any] = {
     "tax_id_provided": False,
     "verification": {"document": DOCUMENT},
 }
+# Fields stripe-node 23.1.0 types as always sent (`name: T | null`) are null until given.
 BUSINESS_PROFILE_TEMPLATE: dict[str, Any] = {
-    "annual_revenue": None, "estimated_worker_count": None, "mcc": None, "name": None,
-    "product_description": None, "support_address": None, "support_email": None, "support_phone": None,
-    "support_url": None, "url": None,
+    "annual_revenue": None, "estimated_worker_count": None, "mcc": None,
+    "minority_owned_business_designation": None, "name": None, "product_description": None,
+    "specified_commercial_transactions_act_url": None, "support_address": None, "support_email": None,
+    "support_phone": None, "support_url": None, "url": None,
+}
+# `settings` of a new account: the sub-objects stripe-python 16.1.0 types as always present
+# (`branding`, `card_payments`, `dashboard`, `payments`) and `payouts`, with the values of Stripe's
+# sample account (stripe/openapi fixtures3.json) except `decline_on`, where accounts quoted in public
+# code show false for both (the sample, a standard account, has true).
+SETTINGS_TEMPLATE: dict[str, Any] = {
+    "branding": {"icon": None, "logo": None, "primary_color": None, "secondary_color": None},
+    "card_payments": {"decline_on": {"avs_failure": False, "cvc_failure": False}, "statement_descriptor_prefix": None,
+                      "statement_descriptor_prefix_kana": None, "statement_descriptor_prefix_kanji": None},
+    "dashboard": {"display_name": None, "timezone": "Etc/UTC"},
+    "payments": {"statement_descriptor": None, "statement_descriptor_kana": None, "statement_descriptor_kanji": None,
+                 "statement_descriptor_prefix_kana": None, "statement_descriptor_prefix_kanji": None},
+    "payouts": {"debit_negative_balances": False, "schedule": {"delay_days": 2, "interval": "daily"},
+                "statement_descriptor": None},
 }
 
 
@@ -178,9 +197,7 @@ def render_account(account: Account, evaluation: Evaluation, individual: dict[st
         "metadata": dict(data.get("metadata") or {}),
         "payouts_enabled": evaluation.payouts_enabled,
         "requirements": evaluation.requirements,
-        "settings": _fill({"payouts": {"debit_negative_balances": False, "schedule": {"delay_days": 2, "interval": "daily"},
-                                       "statement_descriptor": None},
-                           "payments": {"statement_descriptor": None}}, data.get("settings") or {}),
+        "settings": _fill(SETTINGS_TEMPLATE, data.get("settings") or {}),
         "tos_acceptance": {"date": tos.get("date"), "ip": tos.get("ip"), "user_agent": tos.get("user_agent"),
                            "service_agreement": tos.get("service_agreement", "full")},
         "type": account_type(controller),
