@@ -87,6 +87,8 @@ def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides:
         "ONBOARDING_SESSION_LIFETIME": int(env.get("ONBOARDING_SESSION_LIFETIME", "7200")),
         "WIZARD_PAGE_CACHE": int(env.get("WIZARD_PAGE_CACHE", "512")),
         "SANDBOX_DELIVER_WEBHOOKS": env.get("SANDBOX_DELIVER_WEBHOOKS", "1") not in ("0", "false", "no"),
+        # How the in-process sandbox names requirements (`stripe_sandbox.requirements.NAMINGS`).
+        "SANDBOX_REQUIREMENT_NAMING": env.get("SANDBOX_REQUIREMENT_NAMING", "documented"),
         # Two 10 MB document sides and the form fit; anything larger is refused (413) before it is read.
         "MAX_CONTENT_LENGTH": 21 * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -7,6 +7,7 @@ import sys
 
 from .countries import CountrySpecError, load_country_specs
 from .core import Sandbox
+from .requirements import NAMINGS
 from .server import SandboxServer
 from .webhooks import http_target
 
@@ -32,6 +33,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-accounts-v1", dest="accounts_v1", action="store_false",
                         help="refuse POST /v1/accounts as Stripe does for a new Connect platform that has not "
                              "enabled Accounts v1 support")
+    parser.add_argument("--verification", choices=("async", "immediate", "manual"), default="async",
+                        help="async (default, as Stripe): a write answers with checks pending and they finish "
+                             "--settle-after-s later, by webhook; immediate: within the write; manual: only on "
+                             "POST /_sandbox/settle")
+    parser.add_argument("--settle-after-s", type=float, default=2.0, metavar="S",
+                        help="seconds until pending verification finishes in async mode (default 2)")
+    parser.add_argument("--requirement-naming", choices=NAMINGS, default="documented",
+                        help="documented (default): relationship.* and person_xxx.* as Stripe's testing-verification "
+                             "walk-through shows; country_specs: representative.*, owners.*, ... as Country Specs")
     parser.add_argument("--verbose", action="store_true", help="log each request line")
     args = parser.parse_args(argv)
     if bool(args.webhook_url) != bool(args.webhook_secret):
@@ -44,8 +54,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stripe_sandbox: {exc}", file=sys.stderr)
         return 2
     target = http_target(args.webhook_url) if args.webhook_url else None
+    if args.settle_after_s < 0:
+        parser.error("--settle-after-s must be zero or more")
     sandbox = Sandbox(specs, webhook_target=target, webhook_secret=args.webhook_secret,
-                      accounts_v1=args.accounts_v1)
+                      accounts_v1=args.accounts_v1, auto_settle=args.verification == "immediate",
+                      settle_after=args.settle_after_s if args.verification == "async" else None,
+                      requirement_naming=args.requirement_naming)
     add_latency(sandbox, args.latency_ms, args.latency_jitter_ms)
     server = SandboxServer(sandbox, args.host, args.port, args.verbose)
     v1 = "" if args.accounts_v1 else "; Accounts v1 not enabled: account creation is refused"

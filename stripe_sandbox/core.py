@@ -129,6 +129,7 @@ class Sandbox:
         webhook_secret: str | None = None,
         auto_settle: bool = True,
         accounts_v1: bool = True,
+        settle_after: float | None = None,
         requirement_naming: str = "documented",
         person_prefix: bool = False,
         person_requirements: PersonRequirements | None = None,
@@ -142,7 +143,17 @@ class Sandbox:
         self.store = Store()
         self.faults = Faults()
         self.log: list[dict[str, Any]] = []
+        # When verification finishes. `auto_settle`: within the write, whose answer shows the outcome
+        # (tests of the outcome, the app's default in-process sandbox). Otherwise a write answers with
+        # the checks pending, as Stripe does (docs.stripe.com/connect/testing-verification: dob
+        # 1902-01-01 "verifies immediately", 1901-01-01 verifies asynchronously); with `settle_after`
+        # seconds they finish that long after the write and arrive by webhook (the HTTP server's
+        # default), without it only when `settle()` is called.
         self.auto_settle = auto_settle
+        if settle_after is not None and settle_after < 0:
+            raise ValueError("settle_after must be zero or more seconds")
+        self.settle_after = settle_after
+        self._timers: list[threading.Timer] = []
         # The platform's "Accounts v1 support" setting: off, account creation is refused as for a new
         # Connect platform (tests and `/_sandbox/platform` flip it; existing accounts keep working).
         self.accounts_v1 = accounts_v1
@@ -227,6 +238,8 @@ class Sandbox:
             if self.auto_settle and request.method != "GET":
                 self.settle()
                 response = self._settled(response, request_id, params.get("expand") or [])
+            elif self.settle_after is not None and request.method != "GET" and self._pending():
+                self._settle_later()
             if key:
                 response.headers["Idempotency-Key"] = key  # Stripe echoes it (the SDK's `idempotency_key`)
             if key and response.status != 429:
@@ -403,13 +416,26 @@ class Sandbox:
             self.dispatcher.send(event)
         return event
 
+    def _pending(self) -> set[str]:
+        """Return the accounts with a verification in progress."""
+        store = self.store
+        pending = {p.account for p in store.persons.values() if p.pending}
+        pending |= {a.id for a in store.accounts.values() if a.company_pending}
+        pending |= {b.account for b in store.bank_accounts.values() if b.status == "new" and b.outcome != "ok"}
+        return pending
+
+    def _settle_later(self) -> None:
+        """Finish what is pending `settle_after` seconds from now, on a timer thread."""
+        timer = threading.Timer(self.settle_after or 0.0, self.settle)
+        timer.daemon = True
+        with self._log_lock:
+            self._timers = [t for t in self._timers if t.is_alive()] + [timer]
+        timer.start()
+
     def settle(self) -> None:
         """Finish every verification in progress, as Stripe does moments after a submission."""
         with self.store.lock:
-            pending = {p.account for p in self.store.persons.values() if p.pending}
-            pending |= {a.id for a in self.store.accounts.values() if a.company_pending}
-            pending |= {b.account for b in self.store.bank_accounts.values() if b.status == "new" and b.outcome != "ok"}
-            for account_id in sorted(pending):
+            for account_id in sorted(self._pending()):
                 before = self.snapshot(account_id)
                 for person in self.store.persons_of(account_id):
                     person.pending = False
@@ -425,6 +451,10 @@ class Sandbox:
             self.dispatcher.flush(timeout)
 
     def close(self) -> None:
-        """Stop background delivery."""
+        """Stop pending verification timers and background delivery."""
+        with self._log_lock:
+            timers, self._timers = self._timers, []
+        for timer in timers:
+            timer.cancel()
         if self.dispatcher:
             self.dispatcher.close()

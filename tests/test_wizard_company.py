@@ -35,7 +35,9 @@ def _owner(first: str, last: str) -> dict[str, Any]:
             "owners.email": f"{first.lower()}@example.com"}
 
 
-def test_us_company_with_two_owners_from_link_to_payouts(client: FlaskClient, sandbox: Any) -> None:
+@pytest.mark.parametrize("naming", ["documented", "country_specs"])
+def test_us_company_with_two_owners_from_link_to_payouts(client: FlaskClient, sandbox: Any, naming: str) -> None:
+    sandbox.requirement_naming = naming  # the app takes Stripe's documented strings and the Country Specs naming
     wizard = Wizard(client, "US", "company")
     page = wizard.start()
     assert page.path == "/onboarding/step/business"

@@ -23,7 +23,8 @@ def _in_process_sandbox(app: Flask) -> Any:
     target = _deliver_to(app) if app.config["SANDBOX_DELIVER_WEBHOOKS"] else None
     # The app's clock: the sandbox applies future requirements and stamps events by the same time as the app.
     sandbox = Sandbox(webhook_target=target, webhook_secret=app.config["STRIPE_WEBHOOK_SECRETS"][0],
-                      clock=lambda: utcnow().timestamp())
+                      clock=lambda: utcnow().timestamp(),
+                      requirement_naming=app.config.get("SANDBOX_REQUIREMENT_NAMING", "documented"))
     app.extensions["stripe_sandbox"] = sandbox
     return SandboxHTTPClient(sandbox)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -53,7 +54,16 @@ def test_jp_individual_with_kana_and_kanji_in_japanese(page: Any, live_app: tupl
     assert page.get_attribute("html", "lang") == "ja"
 
 
-def test_us_company_with_two_owners_in_french(page: Any, live_app: tuple[Flask, str], axe: Any) -> None:
+@pytest.fixture(params=["documented", "country_specs"])
+def naming(request: pytest.FixtureRequest, live_app: tuple[Flask, str]) -> Iterator[str]:
+    """Name requirements as Stripe's walk-through shows, then as the Country Specs do (the app takes both)."""
+    sandbox = live_app[0].extensions["stripe_sandbox"]
+    before, sandbox.requirement_naming = sandbox.requirement_naming, request.param
+    yield request.param
+    sandbox.requirement_naming = before
+
+
+def test_us_company_with_two_owners_in_french(page: Any, live_app: tuple[Flask, str], axe: Any, naming: str) -> None:
     wizard = _wizard(page, live_app, axe, "fr")
     wizard.open("US", "company")
     wizard.run({**US_COMPANY, "company.owners_provided": True, "tos_acceptance": True,

@@ -13,7 +13,9 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
+from typing import Any
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -163,6 +165,65 @@ def test_the_sandbox_as_a_process(receiver: WebhookReceiver, specs_file: Path) -
         with pytest.raises(stripe.SignatureVerificationError):
             stripe.Webhook.construct_event(payload, signature, "whsec_wrong")
         assert client.v1.events.retrieve(event.id).type == "account.updated"
+
+
+def _events(receiver: WebhookReceiver, client: stripe.StripeClient, until: float) -> Iterator[Any]:
+    """Yield the verified events the receiver gets until the deadline (monotonic seconds)."""
+    while (left := until - time.monotonic()) > 0:
+        try:
+            payload, signature = receiver.received.get(timeout=left)
+        except queue.Empty:
+            return
+        yield client.construct_event(payload, signature, SECRET)
+
+
+def test_verification_is_asynchronous_over_http(receiver: WebhookReceiver) -> None:
+    """A write answers pending; dob 1902-01-01 verifies at once, 1901-01-01 shortly after and by webhook."""
+    with sandbox_process("--webhook-url", receiver.url, "--webhook-secret", SECRET, "--settle-after-s", "0.5") as running:
+        client = running.client
+        person = {"first_name": "Jenny", "last_name": "Rosen", "ssn_last_4": "0000", "phone": "0000000000",
+                  "email": "jenny@example.com",
+                  "address": {"line1": "address_full_match", "city": "San Francisco", "state": "CA",
+                              "postal_code": "94103"}}
+        later = create_account(client)
+        written = client.v1.accounts.update(later.id, params={
+            "individual": {**person, "dob": {"day": 1, "month": 1, "year": 1901}}})
+        assert written.individual.verification.status == "pending"
+        assert "individual.dob.day" in written.requirements.pending_verification
+
+        at_once = create_account(client)
+        written = client.v1.accounts.update(at_once.id, params={
+            "individual": {**person, "dob": {"day": 1, "month": 1, "year": 1902}}})
+        assert written.individual.verification.status == "verified"
+        assert written.requirements.pending_verification == []
+
+        verified = None
+        for event in _events(receiver, client, time.monotonic() + 10):
+            obj = event.data.object
+            if event.type == "account.updated" and obj.id == later.id and obj.individual.verification.status == "verified":
+                verified = event
+                break
+        assert verified is not None, "no account.updated with the finished verification arrived"
+        assert verified.data.object.requirements.pending_verification == []
+        assert client.v1.accounts.retrieve(later.id).individual.verification.status == "verified"
+
+
+def test_verification_can_finish_within_the_write_or_only_when_asked() -> None:
+    with sandbox_process("--verification", "immediate") as running:
+        account = create_account(running.client)
+        written = running.client.v1.accounts.update(account.id, params={"individual": {
+            "first_name": "Jenny", "last_name": "Rosen", "dob": {"day": 1, "month": 1, "year": 1901}}})
+        assert written.individual.verification.status == "verified"
+    with sandbox_process("--verification", "manual") as running:
+        account = create_account(running.client)
+        running.client.v1.accounts.update(account.id, params={"individual": {
+            "first_name": "Jenny", "last_name": "Rosen", "dob": {"day": 1, "month": 1, "year": 1901}}})
+        time.sleep(0.3)
+        assert running.client.v1.accounts.retrieve(account.id).individual.verification.status == "pending"
+        settle = urllib.request.Request(f"{running.url}/_sandbox/settle", data=b"{}", method="POST")
+        with loopback_open(settle) as answer:
+            assert answer.status == 200
+        assert running.client.v1.accounts.retrieve(account.id).individual.verification.status == "verified"
 
 
 def test_a_sandbox_for_a_platform_without_accounts_v1() -> None:
