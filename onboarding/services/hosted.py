@@ -103,7 +103,7 @@ def send_to_stripe(session: Session, engine: Engine, gateway: Gateway, account: 
     session.add(hosted)
     if requested_by == "user":
         queue_hosted_flow_started(session, account, hosted, now)
-    return hosted, url  # type: ignore[return-value]  (checked above)
+    return hosted, url
 
 
 def came_back(session: Session, gateway: Gateway, hosted_id: str, now: datetime) -> HostedLink | None:
