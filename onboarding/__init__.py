@@ -11,7 +11,7 @@ from flask import Flask
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app; `config` overrides the environment (tests pass a mapping here)."""
     from . import api, branding, catalog, catalog_cli, cli, config as settings, csrf, db, health, i18n, portal, views
-    from . import compliance, notify, security, webhooks
+    from . import compliance, hosted, notify, security, webhooks
     from .gateway import setup as gateway_setup
     from .wizard import views as wizard_views
 
@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
     portal.init_app(app)
+    hosted.init_app(app)
     wizard_views.init_app(app)
     app.register_blueprint(compliance.bp)
     csrf.init_app(app)

@@ -16,15 +16,18 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
 from .catalog import get_catalog
 from .db import get_engine, get_session
 from .gateway import AccountsV1NotEnabled, GatewayError, InvalidRequest, RateLimited
 from .gateway.setup import get_gateway
+from .hosted import return_address
 from .models import ConnectedAccount
 from .models.types import utcnow
 from .services.accounts import AccountError, IdempotencyMismatch, create_account, find_account, request_key
-from .services.links import LinkError, create_link, link_url
+from .services.hosted import NothingForStripe, describe, send_to_stripe, stripe_only_due
+from .services.links import LinkError, check_url, create_link, link_url
 from .services.status import account_status
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -101,7 +104,17 @@ def account_json(account: ConnectedAccount) -> dict[str, Any]:
         "currently_due": [needed.path for needed in status.currently_due],
         "eventually_due": [needed.path for needed in status.eventually_due],
         "pending_verification": status.pending,
+        "stripe_only_due": stripe_only_json(account),
     }}
+
+
+def stripe_only_json(account: ConnectedAccount) -> list[dict[str, str]]:
+    """Return what only Stripe's hosted flow can collect: the requirement, its kind, and plain words for the user.
+
+    The words follow the request's `Accept-Language`, as the pages follow the browser's.
+    """
+    return [{"requirement": r.raw, "kind": r.kind, "description": gettext(describe(r))}
+            for r in stripe_only_due(account)]
 
 
 @bp.post("/accounts")
@@ -179,6 +192,44 @@ def create_onboarding_link(ident: str) -> ResponseReturnValue:
     return {"object": "onboarding_link", "url": link_url(base, token), "account": account.id,
             "collect": link.collect, "created_at": link.created_at.isoformat(),
             "expires_at": link.expires_at.isoformat()}, 201
+
+
+@bp.post("/accounts/<ident>/stripe_links")
+def create_stripe_link(ident: str) -> ResponseReturnValue:
+    """Create an Account Link to Stripe's hosted flow for what only Stripe can collect (see `services/hosted.py`)."""
+    account = _find(ident)
+    if account is None:
+        return _error(404, "not_found", f"No account {ident!r}.", "resource_missing")
+    body = _body()
+    if body is None:
+        return _error(400, "invalid_request", "The body must be a JSON object.")
+    unknown = sorted(set(body) - {"return_url", "refresh_url"})
+    if unknown:
+        return _error(400, "invalid_request", f"Unknown parameter: {unknown[0]}", "parameter_unknown", unknown[0])
+    for name in ("return_url", "refresh_url"):
+        if not isinstance(body.get(name), str):
+            return _error(400, "invalid_request", f"{name} is required.", "parameter_missing", name)
+        try:
+            check_url(name, body[name])
+        except LinkError as exc:
+            return _error(400, "invalid_request", str(exc), "parameter_invalid", name)
+    if (refused := _nul_error(body)) is not None:
+        return refused
+    try:
+        # Stripe sends an expired or used link to the platform's refresh_url, which authenticates its user
+        # and calls this again; the return comes through us, so that the account is re-read first.
+        hosted, url = send_to_stripe(get_session(), get_engine(current_app), get_gateway(current_app), account,
+                                     requested_by="platform", return_to=body["return_url"],
+                                     refresh_url=body["refresh_url"], return_url=return_address, now=utcnow(),
+                                     ip=request.remote_addr)
+    except NothingForStripe:
+        return _error(409, "invalid_request", "Nothing that only Stripe's hosted flow can collect is due on this "
+                      "account.", "nothing_due_at_stripe")
+    except GatewayError as exc:
+        return _gateway_error(exc)
+    return {"object": "stripe_link", "url": url, "account": account.id, "requirements": stripe_only_json(account),
+            "created_at": hosted.created_at.isoformat(),
+            "expires_at": hosted.expires_at.isoformat() if hosted.expires_at else None}, 201
 
 
 @bp.get("/openapi.json")

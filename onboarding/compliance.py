@@ -1,7 +1,8 @@
 """`/compliance`: staff review catalog versions, read diffs, sign drafts off, and read freshness reports.
 
 Staff accounts come from `flask --app wsgi staff create`. Logins are rate-limited (five failures per
-e-mail in 15 minutes) and every login, failed login and sign-off is in the audit log.
+e-mail in 15 minutes) and every login, failed login and sign-off is in the audit log, beside the users sent to
+Stripe's hosted flow (`hosted_links`; why they are kept apart: `services/hosted.py`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from requirements_catalog.validate import validate
 from .catalog import get_catalog
 from .db import get_session
 from .gateway.sdk_params import is_param_path
-from .models import AuditEntry, ConnectedAccount, FreshnessReport, StaffUser
+from .models import AuditEntry, ConnectedAccount, FreshnessReport, HostedLink, StaffUser
 from .models.types import as_utc, utcnow
 from .services.staff import audit, authenticate, too_many_failures
 
@@ -138,9 +139,12 @@ def reports(staff: StaffUser) -> ResponseReturnValue:
 @bp.get("/audit")
 @staff_required
 def audit_log(staff: StaffUser) -> ResponseReturnValue:
-    """Every login, failed login and sign-off, newest first."""
-    entries = get_session().exec(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)).all()  # type: ignore[union-attr]
-    return render_template("compliance/audit.html", staff=staff, entries=entries)
+    """Every login, failed login and sign-off, and every user sent to Stripe's hosted flow, newest first."""
+    db = get_session()
+    entries = db.exec(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)).all()  # type: ignore[union-attr]
+    newest = HostedLink.created_at.desc()  # type: ignore[attr-defined]
+    hosted = db.exec(select(HostedLink).order_by(newest).limit(500)).all()
+    return render_template("compliance/audit.html", staff=staff, entries=entries, hosted=hosted)
 
 
 def _chart(rows: list[FreshnessReport]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""CSRF protection for every form post; the platform API (bearer token) and Stripe's webhooks are exempt."""
+"""CSRF protection for every form post; the platform API (bearer token), Stripe's webhooks and the in-process
+sandbox's stand-in for Stripe's hosted pages are exempt."""
 
 from __future__ import annotations
 
@@ -11,4 +12,6 @@ def init_app(app: Flask) -> None:
     protect = CSRFProtect(app)
     protect.exempt(app.blueprints["api"])
     protect.exempt(app.blueprints["webhooks"])
+    if "sandbox_pages" in app.blueprints:  # the in-process sandbox's stand-in for Stripe's pages (sandbox_pages.py)
+        protect.exempt(app.blueprints["sandbox_pages"])
     app.extensions["csrf_protect"] = protect

@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, session, url_for
+from flask import (Blueprint, Flask, Response, abort, current_app, make_response, redirect, render_template, session,
+                   url_for)
 from flask.typing import ResponseReturnValue
 
 from .catalog import get_catalog
@@ -21,7 +22,9 @@ from .gateway.setup import get_gateway
 from .i18n import SESSION_KEY as LOCALE_KEY
 from .models import ConnectedAccount, OnboardingLink
 from .models.types import utcnow
+from .security import csp_sending_forms_to_stripe
 from .services.accounts import read_account
+from .services.hosted import describe, stripe_only_due
 from .services.links import LinkRefused, check_link, claim_link
 from .services.status import account_status
 from .wizard.persons import person_roles
@@ -107,10 +110,22 @@ def current_account(link: OnboardingLink) -> ConnectedAccount:
 def status() -> ResponseReturnValue:
     """Show the account's state: enabled, pending, what is still needed and by when."""
     link = current_link()
-    account = current_account(link)
+    return status_page(link, current_account(link))
+
+
+def status_page(link: OnboardingLink, account: ConnectedAccount, *, stripe_unreachable: bool = False,
+                code: int = 200) -> Response:
+    """Render the status page; with something only Stripe answers, it offers Stripe's hosted flow for that."""
     version = get_catalog(current_app).version(account.catalog_version or None)
-    return render_template("portal/status.html", account=account, link=link,
-                           status=account_status(account, version.country(account.country)))
+    # One line per distinct need: a person's and the account's liveness check read alike.
+    for_stripe = list(dict.fromkeys(describe(r) for r in stripe_only_due(account)))
+    response = make_response(render_template(
+        "portal/status.html", account=account, link=link, for_stripe=for_stripe,
+        stripe_unreachable=stripe_unreachable, status=account_status(account, version.country(account.country))),
+        code)
+    if for_stripe:  # its form is answered with a redirect to Stripe's page, which browsers check too
+        response.headers["Content-Security-Policy"] = csp_sending_forms_to_stripe(current_app.config)
+    return response
 
 
 def _session_ended(_error: Exception) -> ResponseReturnValue:

@@ -8,6 +8,10 @@ when `SESSION_COOKIE_SECURE` says so (the default with a real Stripe key, where 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, request
 
 CSP = ("default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -19,6 +23,27 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+
+# Where Stripe serves an Account Link's page (docs.stripe.com/api/account_links/create: `url` is
+# https://connect.stripe.com/setup/...; read 2026-12-06).
+STRIPE_HOSTED_ORIGIN = "https://connect.stripe.com"
+
+
+def csp_sending_forms_to_stripe(config: Mapping[str, Any]) -> str:
+    """Return the policy of a page whose form is answered with a redirect to Stripe's hosted flow.
+
+    Browsers hold a form's redirects to `form-action` too, so such a page also allows the origin of the
+    hosted pages: Stripe's, a sandbox server's (`STRIPE_API_BASE`), or ours (the in-process sandbox).
+    """
+    origin = {"stripe": STRIPE_HOSTED_ORIGIN, "sandbox-server": _origin(config.get("STRIPE_API_BASE") or "")
+              }.get(config.get("STRIPE_MODE") or "")
+    return CSP.replace("form-action 'self'", f"form-action 'self' {origin}") if origin else CSP
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
 def _headers(response: Response) -> Response:

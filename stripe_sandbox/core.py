@@ -32,6 +32,7 @@ from .webhooks import Dispatcher, Target
 
 API_VERSION = "2026-10-28.endive"
 IDEMPOTENCY_TTL = 24 * 3600
+HOSTED_NOWHERE = "http://sandbox.invalid"  # hosted pages' address when nobody said where they are served
 # Values the request log never keeps, whatever they are nested in.
 SENSITIVE_KEYS = {"id_number", "id_number_secondary", "ssn_last_4", "account_number", "tax_id", "vat_id",
                   "registration_number"}
@@ -79,6 +80,7 @@ class Context:
     now: int
     request_id: str
     client_ip: str = "127.0.0.1"
+    base_url: str = HOSTED_NOWHERE  # where the sandbox's own pages are served (Account Links' `url`)
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ class Sandbox:
         requirement_naming: str = "documented",
         person_prefix: bool = False,
         person_requirements: PersonRequirements | None = None,
+        hosted_base: Callable[[], str] | None = None,
     ) -> None:
         from . import routes  # noqa: F401  (registers the handlers)
 
@@ -164,6 +167,9 @@ class Sandbox:
         self.requirement_naming = requirement_naming
         self.person_prefix = person_prefix
         self.person_requirements = person_requirements or bundled_person_requirements()
+        # The address of the sandbox's hosted pages (Account Links): an app that embeds the sandbox serves
+        # them itself and says where; a server uses the Host its client called.
+        self.hosted_base = hosted_base
         self.dispatcher = Dispatcher(webhook_target, webhook_secret or "", self.clock) if webhook_target else None
         self._log_lock = threading.Lock()
 
@@ -283,7 +289,7 @@ class Sandbox:
                  files: dict[str, forms.UploadedFile], request_id: str) -> Response:
         account_id = args.get("account")
         before = self.snapshot(account_id) if account_id and request.method != "GET" else None
-        ctx = Context(args, params, files, int(self.clock()), request_id, request.client_ip)
+        ctx = Context(args, params, files, int(self.clock()), request_id, request.client_ip, self._base_url(request))
         try:
             status, body = matched.handler(self, ctx)
         except StripeError as exc:
@@ -293,6 +299,25 @@ class Sandbox:
             if target:
                 self.emit_changes(before, self.snapshot(target), request_id, request.header("Idempotency-Key"))
         return self._json(status, expand.apply(body, params.get("expand") or [], self.expanded), request_id)
+
+    def _base_url(self, request: Request) -> str:
+        if self.hosted_base is not None:
+            return self.hosted_base()
+        host = request.header("Host")
+        return f"http://{host}" if host else HOSTED_NOWHERE
+
+    # -- the hosted pages (Account Links) ----------------------------------------------------
+    def hosted_page(self, request: Request) -> Response:
+        """Answer a browser's request for an Account Link's page (see `hosted.py`)."""
+        from .hosted import serve
+
+        return serve(self, request)
+
+    def add_hosted_requirement(self, account_id: str, requirement: str, *, past_due: bool = False) -> None:
+        """Make a requirement that only Stripe's hosted flow answers due on an account (see `hosted.py`)."""
+        from .hosted import add_requirement
+
+        add_requirement(self, account_id, requirement, past_due=past_due)
 
     # -- idempotency ------------------------------------------------------------------------
     def _fingerprint(self, request: Request, params: dict[str, Any]) -> str:

@@ -117,6 +117,7 @@ SERVICE_PARAMS: dict[str, str] = {
     "country_specs.retrieve": "CountrySpecRetrieveParams",
     "tokens.create": "TokenCreateParams",
     "tokens.retrieve": "TokenRetrieveParams",
+    "account_links.create": "AccountLinkCreateParams",
 }
 
 KINDS = frozenset(

@@ -10,6 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .core import Request, Sandbox
+from .errors import StripeError
+from .hosted import PREFIX as HOSTED_PREFIX
 
 TIMEOUT_HOLD = 120.0  # seconds a "timeout" fault keeps a connection unanswered; the SDK gives up at 80
 
@@ -33,6 +35,17 @@ def set_platform(sandbox: Sandbox, settings: Any) -> str | None:
     return None
 
 
+def add_requirement(sandbox: Sandbox, rule: Any) -> str | None:
+    """Place a hosted-only requirement (`{"account", "requirement", "past_due"}`); return why not, or None."""
+    if not isinstance(rule, dict) or not isinstance(rule.get("account"), str):
+        return "the body must be a JSON object naming an account"
+    try:
+        sandbox.add_hosted_requirement(rule["account"], rule.get("requirement"), past_due=rule.get("past_due") is True)
+    except StripeError as exc:
+        return exc.message
+    return None
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: SandboxServer
     protocol_version = "HTTP/1.1"
@@ -48,6 +61,10 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if parts.path.startswith(HOSTED_PREFIX):  # a browser on an Account Link's page
+            page = self.server.sandbox.hosted_page(Request(self.command, parts.path, parts.query,
+                                                           dict(self.headers.items()), body, self.client_address[0]))
+            return self._send(page.status, page.body, page.headers)
         if parts.path.startswith("/_sandbox/"):
             return self._control(parts.path, body)
         response = self.server.sandbox.handle(
@@ -102,6 +119,10 @@ class _Handler(BaseHTTPRequestHandler):
             answer = platform(sandbox)
         elif path == "/_sandbox/settle" and self.command == "POST":
             sandbox.settle()
+            answer = {"ok": True}
+        elif path == "/_sandbox/requirements" and self.command == "POST":
+            if (refused := add_requirement(sandbox, json.loads(body or b"{}"))) is not None:
+                return self._send(400, json.dumps({"error": refused}).encode(), {"Content-Type": "application/json"})
             answer = {"ok": True}
         else:
             return self._send(404, b'{"error": "unknown sandbox control path"}', {"Content-Type": "application/json"})

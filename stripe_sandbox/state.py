@@ -54,6 +54,26 @@ class Account:
     due_since: dict[str, int] = field(default_factory=dict)  # field -> when it became due after enablement
     requested_at: dict[str, int] = field(default_factory=dict)  # capability -> when it was requested
     deleted: bool = False
+    # Requirements only Stripe's hosted flow answers (`interv_...`, `proof_of_liveness`), placed by a test
+    # control and cleared by completing an Account Link's page (see `hosted.py`).
+    hosted_requirements: set[str] = field(default_factory=set)
+
+
+@dataclass
+class AccountLink:
+    """An Account Link: a single-use address of the hosted flow, redeemed on `hosted.py`'s page."""
+
+    secret: str  # the last part of its URL
+    account: str
+    type: str
+    fields: str  # collection_options.fields: currently_due or eventually_due
+    refresh_url: str
+    return_url: str
+    created: int
+    expires_at: int
+    requirements: tuple[str, ...]  # the Stripe-only requirements due when it was made: what the page completes
+    visited_at: int | None = None
+    finished_at: int | None = None
 
 
 @dataclass
@@ -140,6 +160,7 @@ class Store:
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    account_links: dict[str, AccountLink] = field(default_factory=dict)  # by secret
     lock: threading.RLock = field(default_factory=threading.RLock)
     caches: dict[str, Any] = field(default_factory=dict)  # derived data, e.g. the accounts' list order
 

@@ -66,6 +66,7 @@ class Redirect:
 LOGIN = Redirect("/compliance/login?next=")  # a staff page sends everyone else to its login
 LOGOUT = Redirect("/compliance/login", exact=True)  # logged out
 STEP = Redirect("/onboarding/step/")  # the wizard goes on to the first step that needs something
+STATUS = Redirect("/onboarding", exact=True)  # nothing only Stripe collects is due: back to the status page
 Expected = int | Redirect
 
 ACTORS = ("anon", "user_a", "user_b", "staff", "platform", "wrong_key")
@@ -87,12 +88,18 @@ MATRIX: dict[tuple[str, str], tuple[Expected, ...]] = {
     ("POST", "/api/v1/accounts"):                           (401,    401,    401,    401,    201,    401),
     ("GET", "/api/v1/accounts/<ident>"):                    (401,    401,    401,    401,    200,    401),
     ("POST", "/api/v1/accounts/<ident>/links"):             (401,    401,    401,    401,    201,    401),
+    ("POST", "/api/v1/accounts/<ident>/stripe_links"):      (401,    401,    401,    401,    409,    401),
     ("GET", "/api/v1/openapi.json"):                        (200,    200,    200,    200,    200,    200),
     ("GET", "/onboard/<token>"):                            (404,    404,    404,    404,    404,    404),
     ("GET", "/onboarding"):                                 (401,    200,    200,    401,    401,    401),
     ("GET", "/onboarding/start"):                           (401,    STEP,   STEP,   401,    401,    401),
     ("GET", "/onboarding/step/<step_id>"):                  (401,    200,    200,    401,    401,    401),
     ("POST", "/onboarding/step/<step_id>"):                 (401,    422,    422,    401,    401,    401),
+    ("POST", "/onboarding/stripe"):                         (401,    STATUS, STATUS, 401,    401,    401),
+    ("GET", "/onboarding/stripe/refresh"):                  (401,    STATUS, STATUS, 401,    401,    401),
+    ("GET", "/onboarding/stripe/return/<hosted_id>"):       (404,    404,    404,    404,    404,    404),
+    ("GET", "/_sandbox/connect/setup/c/<account>/<secret>"): (404,   404,    404,    404,    404,    404),
+    ("POST", "/_sandbox/connect/setup/c/<account>/<secret>"): (404,  404,    404,    404,    404,    404),
     ("GET", "/compliance/login"):                           (200,    200,    200,    200,    200,    200),
     ("POST", "/compliance/login"):                          (401,    401,    401,    401,    401,    401),
     ("GET", "/compliance/"):                                (LOGIN,  LOGIN,  LOGIN,  200,    LOGIN,  LOGIN),
@@ -178,6 +185,10 @@ def _url(rule: str, actors: Actors) -> str:
         "/static/<path:filename>": "/static/onboarding.css",
         "/api/v1/accounts/<ident>": f"/api/v1/accounts/{actors.a.account['id']}",
         "/api/v1/accounts/<ident>/links": f"/api/v1/accounts/{actors.a.account['id']}/links",
+        "/api/v1/accounts/<ident>/stripe_links": f"/api/v1/accounts/{actors.a.account['id']}/stripe_links",
+        "/onboarding/stripe/return/<hosted_id>": "/onboarding/stripe/return/0123456789abcdef0123456789abcdef",
+        # The in-process sandbox's stand-in for Stripe's page; an unknown link has no page.
+        "/_sandbox/connect/setup/c/<account>/<secret>": "/_sandbox/connect/setup/c/acct_unknown/not-a-link",
         # A real token would replace the actor's session; which browser opens a link is tested below.
         "/onboard/<token>": "/onboard/not-a-real-token",
         "/onboarding/step/<step_id>": "/onboarding/step/business",
@@ -233,9 +244,13 @@ def _routes(app: Flask) -> set[tuple[str, str]]:
 
 
 def _form_posts(app: Flask) -> list[str]:
-    """Return the rules of every state-changing route that a browser form reaches (not bearer, not signed)."""
+    """Return the rules of every state-changing route that a browser form reaches (not bearer, not signed).
+
+    The in-process sandbox's hosted pages are left out: they stand in for Stripe's site, not ours, and exist in
+    sandbox mode only; their unguessable address is what a forged post lacks (`onboarding/gateway/sandbox_pages.py`).
+    """
     return sorted(rule for method, rule in _routes(app) if method not in ("GET", "HEAD", "OPTIONS")
-                  and not rule.startswith("/api/v1/") and rule != "/webhooks/stripe")
+                  and not rule.startswith(("/api/v1/", "/_sandbox/")) and rule != "/webhooks/stripe")
 
 
 def _writes(sandbox: Any) -> int:
@@ -444,7 +459,7 @@ def test_every_form_post_needs_a_csrf_token(actors: Actors, sandbox: Any) -> Non
     assert app.config["TESTING"] and app.config.get("WTF_CSRF_ENABLED", True)  # on, even under test
     posts = _form_posts(app)  # from the URL map: a new form post is covered without a change here
     assert set(posts) >= {"/compliance/login", "/compliance/logout", "/compliance/versions/<version_id>/approve",
-                          "/onboarding/step/<step_id>"}
+                          "/onboarding/step/<step_id>", "/onboarding/stripe"}
     tokens = {actor: _csrf(actors.clients[actor]) for actor in BROWSERS}
     # Bodies that would do something if the token were not checked: log in, sign off, answer a step.
     bodies = {"/compliance/login": {"email": STAFF_EMAIL, "password": PASSWORD},

@@ -813,6 +813,36 @@ def test_api_create_link_survives_any_request(client: FlaskClient, request: pyte
     assert api.statuses[201] and api.statuses[400], api.statuses
 
 
+STRIPE_LINK_BODIES = objects(
+    st.fixed_dictionaries({name: st.just(url) for name, url in URLS.items()}),
+    return_url=st.sampled_from(URL_VALUES) | JSON_TEXTS | JSON_VALUES,
+    refresh_url=st.sampled_from(URL_VALUES) | JSON_TEXTS | JSON_VALUES,
+)
+
+
+def test_api_create_stripe_link_survives_any_request(client: FlaskClient, fuzz_app: Flask,
+                                                     request: pytest.FixtureRequest) -> None:
+    """POST /api/v1/accounts/<ident>/stripe_links with arbitrary ids, JSON, bodies and headers: never a 5xx."""
+    api = Api(client)
+    sandbox = fuzz_app.extensions["stripe_sandbox"]
+    sandbox.add_hosted_requirement(api.account["stripe_id"], "proof_of_liveness")  # only Stripe's flow answers it
+    refreshed = fuzz_app.test_cli_runner().invoke(args=["accounts", "show", api.account["id"], "--refresh"])
+    assert refreshed.exit_code == 0 and "proof_of_liveness" in refreshed.output
+
+    @API_FUZZ
+    @given(drawn=requests(STRIPE_LINK_BODIES))
+    @example(drawn=DEEP)
+    @example(drawn=Request(OURS, target="\x00", body=URLS))
+    @example(drawn=Request(OURS, body={**URLS, "return_url": "https://["}))
+    @example(drawn=Request(OURS, body={**URLS, "refresh_url": "https://x.example/\x00"}))
+    def run(drawn: Request) -> None:
+        api.send("POST", api.path(drawn.target, "/stripe_links"), drawn)
+
+    run()
+    _report(request, api.statuses)
+    assert api.statuses[201] and api.statuses[400], api.statuses
+
+
 # -- the portal --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

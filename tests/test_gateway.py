@@ -24,7 +24,7 @@ from onboarding.gateway import (
     SignatureInvalid,
     Unavailable,
 )
-from onboarding.gateway.interface import account_create_params, param_path
+from onboarding.gateway.interface import account_create_params, account_link_params, param_path
 from onboarding.gateway.stripe_gateway import StripeGateway, _translate
 from stripe_sandbox import Sandbox
 from stripe_sandbox.errors import ACCOUNTS_V1_REFUSAL
@@ -299,3 +299,21 @@ def test_sensitive_numbers_never_reach_our_logs(env: tuple[StripeGateway, Sandbo
     assert "probe" in caplog.text  # capture works at DEBUG level
     for secret in ("123456789", "000987654321"):
         assert secret not in caplog.text
+
+
+def test_account_links_come_back_as_plain_dicts_and_replay_for_their_key(env: tuple[StripeGateway, Sandbox]) -> None:
+    gateway, sandbox = env
+    account = _account(gateway)
+    params = account_link_params(account["id"], refresh_url="https://p.example/again", return_url="https://p.example/b")
+    assert params["type"] == "account_onboarding" and params["collection_options"] == {"fields": "currently_due"}
+    link = gateway.create_account_link(params, idempotency_key="link-1")
+    assert isinstance(link, dict) and set(link) == {"object", "created", "expires_at", "url"}
+    assert link["expires_at"] - link["created"] == 300
+    assert gateway.create_account_link(params, idempotency_key="link-1") == link  # replayed, not a second link
+    assert gateway.create_account_link(params, idempotency_key="link-2")["url"] != link["url"]
+    assert len(sandbox.store.account_links) == 2
+    with pytest.raises(AccountUnavailable):
+        gateway.create_account_link({**params, "account": "acct_gone"}, idempotency_key="link-3")
+    with pytest.raises(InvalidRequest) as refused:
+        gateway.create_account_link({k: v for k, v in params.items() if k != "refresh_url"}, idempotency_key="link-4")
+    assert (refused.value.code, refused.value.param) == ("parameter_missing", "refresh_url")

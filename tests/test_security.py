@@ -11,7 +11,8 @@ from onboarding import create_app
 from onboarding.security import CSP
 from tests.support.wizard import Wizard
 
-SAMPLE_ARGS = {"token": "x", "ident": "x", "step_id": "business", "version_id": "x", "filename": "onboarding.css"}
+SAMPLE_ARGS = {"token": "x", "ident": "x", "step_id": "business", "version_id": "x", "filename": "onboarding.css",
+               "hosted_id": "x", "account": "acct_x", "secret": "x"}
 
 
 def _urls(app: Flask) -> list[tuple[str, str]]:

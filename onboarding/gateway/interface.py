@@ -164,6 +164,9 @@ class Gateway(Protocol):
     def list_country_specs(self, *, page_size: int = 100) -> Iterator[StripeObject]:
         """Yield every Country Spec, page by page."""
 
+    def create_account_link(self, params: dict[str, Any], *, idempotency_key: str) -> StripeObject:
+        """Create an Account Link (`account_link_params`): a single-use address of Stripe's hosted flow."""
+
     def construct_event(self, payload: bytes, signature: str | None) -> StripeObject:
         """Verify a webhook payload against the configured secrets and return the event."""
 
@@ -190,3 +193,17 @@ def account_create_params(country: str, business_type: str | None, email: str | 
     if email:
         params["email"] = email
     return params
+
+
+def account_link_params(account_id: str, *, refresh_url: str, return_url: str,
+                        fields: str = "currently_due") -> dict[str, Any]:
+    """Return the parameters of an Account Link to Stripe's hosted onboarding for what is due now.
+
+    `type=account_onboarding` collects the outstanding requirements; `collection_options[fields]`
+    chooses `currently_due` (or `eventually_due`). Stripe answers `{"object": "account_link", "created",
+    "expires_at", "url"}`; the URL works once and for a few minutes. Sources: docs.stripe.com/api/account_links/create
+    and docs.stripe.com/connect/hosted-onboarding, stripe-python 16.1.0's `AccountLinkCreateParams` and
+    `AccountLink` (read 2026-12-06).
+    """
+    return {"account": account_id, "type": "account_onboarding", "refresh_url": refresh_url,
+            "return_url": return_url, "collection_options": {"fields": fields}}

@@ -34,6 +34,7 @@ OPERATIONS = {
     "files.create": ("files", "create"), "files.retrieve": ("files", "retrieve"),
     "country_specs.list": ("country_specs", "list"), "country_specs.retrieve": ("country_specs", "retrieve"),
     "tokens.create": ("tokens", "create"), "events.list": ("events", "list"), "events.retrieve": ("events", "retrieve"),
+    "account_links.create": ("account_links", "create"),
 }
 MAP = "<map>"  # a free-form dictionary: any key is allowed below it
 LEAF = "<leaf>"

@@ -9,6 +9,7 @@ from flask import Flask
 
 from ..config import SANDBOX_KEY
 from ..models.types import utcnow
+from . import sandbox_pages
 from .interface import Gateway
 from .stripe_gateway import StripeGateway
 
@@ -22,10 +23,12 @@ def _in_process_sandbox(app: Flask) -> Any:
         app.config["STRIPE_WEBHOOK_SECRETS"] = ["whsec_" + secrets.token_hex(16)]
     target = _deliver_to(app) if app.config["SANDBOX_DELIVER_WEBHOOKS"] else None
     # The app's clock: the sandbox applies future requirements and stamps events by the same time as the app.
+    # Its hosted pages (Account Links) are served by this app (`sandbox_pages.py`), at this app's address.
     sandbox = Sandbox(webhook_target=target, webhook_secret=app.config["STRIPE_WEBHOOK_SECRETS"][0],
-                      clock=lambda: utcnow().timestamp(),
+                      clock=lambda: utcnow().timestamp(), hosted_base=lambda: sandbox_pages.hosted_base(app),
                       requirement_naming=app.config.get("SANDBOX_REQUIREMENT_NAMING", "documented"))
     app.extensions["stripe_sandbox"] = sandbox
+    sandbox_pages.init_app(app)
     return SandboxHTTPClient(sandbox)
 
 

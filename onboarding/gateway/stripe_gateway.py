@@ -192,6 +192,11 @@ class StripeGateway:
         params: dict[str, Any] = {"purpose": purpose, "file": upload}
         return self._write(self.client.v1.files.create, params=params, key=idempotency_key)
 
+    # -- the hosted flow -----------------------------------------------------------------
+    def create_account_link(self, params: dict[str, Any], *, idempotency_key: str) -> StripeObject:
+        """Create an Account Link (`account_link_params`): a single-use address of Stripe's hosted flow."""
+        return self._write(self.client.v1.account_links.create, params=params, key=idempotency_key)
+
     # -- country specs and webhooks ------------------------------------------------------
     def list_country_specs(self, *, page_size: int = 100) -> Iterator[StripeObject]:
         """Yield every Country Spec, page by page."""

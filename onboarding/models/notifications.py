@@ -17,7 +17,7 @@ class Notification(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: str = Field(index=True, max_length=32)
-    kind: str = Field(max_length=64)  # account.action_required
+    kind: str = Field(max_length=64)  # account.action_required, account.hosted_flow_started
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=json_column(nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))

@@ -8,10 +8,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from ..db import independent_session
-from ..models import ConnectedAccount, Notification
+from ..models import ConnectedAccount, HostedLink, Notification
 from ..notify import Notifier
 
 ACTION_REQUIRED = "account.action_required"
+HOSTED_FLOW_STARTED = "account.hosted_flow_started"
 MAX_ATTEMPTS = 10
 
 
@@ -23,6 +24,16 @@ def queue_action_required(session: Session, account: ConnectedAccount, now: date
         "past_due": list(account.requirements.get("past_due") or []),
         "errors": [e.get("code") for e in account.requirement_errors],
         "deadline": account.current_deadline.isoformat() if account.current_deadline else None})
+    session.add(notification)
+    return notification
+
+
+def queue_hosted_flow_started(session: Session, account: ConnectedAccount, hosted: HostedLink,
+                              now: datetime) -> Notification:
+    """Record that an account's user was sent to Stripe's hosted flow (sent once the request has committed)."""
+    notification = Notification(account_id=account.id, kind=HOSTED_FLOW_STARTED, created_at=now, payload={
+        **hosted.summary(), "account": account.id, "stripe_id": account.stripe_id,
+        "expires_at": hosted.expires_at.isoformat() if hosted.expires_at else None})
     session.add(notification)
     return notification
 

@@ -58,6 +58,7 @@ def _service(client: stripe.StripeClient, operation: str):  # noqa: ANN202
         "files": v1.files,
         "country_specs": v1.country_specs,
         "tokens": v1.tokens,
+        "account_links": v1.account_links,
     }
     return getattr(services[resource], method)
 
