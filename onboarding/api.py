@@ -167,19 +167,31 @@ def show(ident: str) -> ResponseReturnValue:
     return account_json(account)
 
 
+def _account_and_urls(ident: str, allowed: set[str] | None = None) -> tuple[Any, Any, ResponseReturnValue | None]:
+    """Return the account and a JSON body with `return_url` and `refresh_url`, or (None, None, the error answer)."""
+    account = _find(ident)
+    if account is None:
+        return None, None, _error(404, "not_found", f"No account {ident!r}.", "resource_missing")
+    body = _body()
+    if body is None:
+        return None, None, _error(400, "invalid_request", "The body must be a JSON object.")
+    unknown = sorted(set(body) - allowed) if allowed is not None else []
+    if unknown:
+        return None, None, _error(400, "invalid_request", f"Unknown parameter: {unknown[0]}", "parameter_unknown",
+                                  unknown[0])
+    for name in ("return_url", "refresh_url"):
+        if not isinstance(body.get(name), str):
+            return None, None, _error(400, "invalid_request", f"{name} is required.", "parameter_missing", name)
+    return account, body, None
+
+
 @bp.post("/accounts/<ident>/links")
 def create_onboarding_link(ident: str) -> ResponseReturnValue:
     """Create a single-use onboarding link for an account."""
     session = get_session()
-    account = _find(ident)
-    if account is None:
-        return _error(404, "not_found", f"No account {ident!r}.", "resource_missing")
-    body = _body()
-    if body is None:
-        return _error(400, "invalid_request", "The body must be a JSON object.")
-    for name in ("return_url", "refresh_url"):
-        if not isinstance(body.get(name), str):
-            return _error(400, "invalid_request", f"{name} is required.", "parameter_missing", name)
+    account, body, refused = _account_and_urls(ident)
+    if refused is not None:
+        return refused
     if (refused := _nul_error(body)) is not None:
         return refused
     try:
@@ -197,18 +209,10 @@ def create_onboarding_link(ident: str) -> ResponseReturnValue:
 @bp.post("/accounts/<ident>/stripe_links")
 def create_stripe_link(ident: str) -> ResponseReturnValue:
     """Create an Account Link to Stripe's hosted flow for what only Stripe can collect (see `services/hosted.py`)."""
-    account = _find(ident)
-    if account is None:
-        return _error(404, "not_found", f"No account {ident!r}.", "resource_missing")
-    body = _body()
-    if body is None:
-        return _error(400, "invalid_request", "The body must be a JSON object.")
-    unknown = sorted(set(body) - {"return_url", "refresh_url"})
-    if unknown:
-        return _error(400, "invalid_request", f"Unknown parameter: {unknown[0]}", "parameter_unknown", unknown[0])
+    account, body, refused = _account_and_urls(ident, allowed={"return_url", "refresh_url"})
+    if refused is not None:
+        return refused
     for name in ("return_url", "refresh_url"):
-        if not isinstance(body.get(name), str):
-            return _error(400, "invalid_request", f"{name} is required.", "parameter_missing", name)
         try:
             check_url(name, body[name])
         except LinkError as exc:
