@@ -18,7 +18,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from .catalog import get_catalog
+from requirements_catalog import CountryCatalog
+
+from .catalog import account_country, get_catalog
 from .db import get_engine, get_session
 from .gateway import AccountsV1NotEnabled, GatewayError, InvalidRequest, RateLimited
 from .gateway.setup import get_gateway
@@ -104,17 +106,17 @@ def account_json(account: ConnectedAccount) -> dict[str, Any]:
         "currently_due": [needed.path for needed in status.currently_due],
         "eventually_due": [needed.path for needed in status.eventually_due],
         "pending_verification": status.pending,
-        "stripe_only_due": stripe_only_json(account),
+        "stripe_only_due": stripe_only_json(account, version.country(account.country)),
     }}
 
 
-def stripe_only_json(account: ConnectedAccount) -> list[dict[str, str]]:
+def stripe_only_json(account: ConnectedAccount, country: CountryCatalog | None) -> list[dict[str, str]]:
     """Return what only Stripe's hosted flow can collect: the requirement, its kind, and plain words for the user.
 
     The words follow the request's `Accept-Language`, as the pages follow the browser's.
     """
     return [{"requirement": r.raw, "kind": r.kind, "description": gettext(describe(r))}
-            for r in stripe_only_due(account)]
+            for r in stripe_only_due(account, country)]
 
 
 @bp.post("/accounts")
@@ -225,13 +227,13 @@ def create_stripe_link(ident: str) -> ResponseReturnValue:
         hosted, url = send_to_stripe(get_session(), get_engine(current_app), get_gateway(current_app), account,
                                      requested_by="platform", return_to=body["return_url"],
                                      refresh_url=body["refresh_url"], return_url=return_address, now=utcnow(),
-                                     ip=request.remote_addr)
+                                     ip=request.remote_addr, country=account_country(current_app, account))
     except NothingForStripe:
         return _error(409, "invalid_request", "Nothing that only Stripe's hosted flow can collect is due on this "
                       "account.", "nothing_due_at_stripe")
     except GatewayError as exc:
         return _gateway_error(exc)
-    return {"object": "stripe_link", "url": url, "account": account.id, "requirements": stripe_only_json(account),
+    return {"object": "stripe_link", "url": url, "account": account.id, "requirements": stripe_only_json(account, account_country(current_app, account)),
             "created_at": hosted.created_at.isoformat(),
             "expires_at": hosted.expires_at.isoformat() if hosted.expires_at else None}, 201
 

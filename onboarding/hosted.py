@@ -17,6 +17,7 @@ import logging
 from flask import Blueprint, Flask, abort, current_app, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
+from .catalog import account_country
 from .db import get_engine, get_session
 from .gateway import GatewayError
 from .gateway.setup import get_gateway
@@ -47,7 +48,8 @@ def _send_user() -> ResponseReturnValue:
         _hosted, url = send_to_stripe(
             get_session(), get_engine(current_app), get_gateway(current_app), account, requested_by="user",
             return_to=base + url_for("portal.status"), refresh_url=base + url_for("hosted.refresh"),
-            return_url=return_address, now=utcnow(), onboarding_link_id=link.id, ip=request.remote_addr)
+            return_url=return_address, now=utcnow(), onboarding_link_id=link.id, ip=request.remote_addr,
+            country=account_country(current_app, account))
     except NothingForStripe:  # cleared meanwhile (a webhook, another tab): the status page says what is left
         return redirect(url_for("portal.status"), 303)
     except GatewayError as exc:

@@ -118,10 +118,11 @@ def status_page(link: OnboardingLink, account: ConnectedAccount, *, stripe_unrea
     """Render the status page; with something only Stripe answers, it offers Stripe's hosted flow for that."""
     version = get_catalog(current_app).version(account.catalog_version or None)
     # One line per distinct need: a person's and the account's liveness check read alike.
-    for_stripe = list(dict.fromkeys(describe(r) for r in stripe_only_due(account)))
+    country = version.country(account.country)
+    for_stripe = list(dict.fromkeys(describe(r) for r in stripe_only_due(account, country)))
     response = make_response(render_template(
         "portal/status.html", account=account, link=link, for_stripe=for_stripe,
-        stripe_unreachable=stripe_unreachable, status=account_status(account, version.country(account.country))),
+        stripe_unreachable=stripe_unreachable, status=account_status(account, country)),
         code)
     if for_stripe:  # its form is answered with a redirect to Stripe's page, which browsers check too
         response.headers["Content-Security-Policy"] = csp_sending_forms_to_stripe(current_app.config)

@@ -33,12 +33,14 @@ its parameters are not kept and the link would have expired anyway. The user pre
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from requirements_catalog import CountryCatalog
 from requirements_catalog.values import N_
 
 from ..gateway import Gateway, Unavailable
@@ -46,6 +48,8 @@ from ..gateway.interface import account_link_params
 from ..models import ConnectedAccount, HostedLink
 from ..models.types import new_uuid
 from ..requirement_strings import Requirement, read
+from ..wizard.persons import person_roles
+from .status import fields_for_requirement
 from . import outbox
 from .accounts import read_account
 from .notifications import queue_hosted_flow_started
@@ -56,36 +60,52 @@ RISK_REVIEW = N_("Stripe is reviewing your account and needs some information fr
 LIVENESS = N_("Stripe needs to confirm that you are the person on your identity document, with a short check "
               "on its own pages.")
 STRIPE_CHECK = N_("Stripe needs to carry out a check that only its own pages can do.")
+CATALOG_GAP = N_("Stripe needs some information that these forms do not ask for yet.")
 
 
 class NothingForStripe(Exception):
     """Nothing that only Stripe's hosted flow answers is due on the account (or it is not at Stripe yet)."""
 
 
-def stripe_only_due(account: ConnectedAccount) -> list[Requirement]:
-    """Return what Stripe needs now that no form of ours can send (currently or past due), in Stripe's order."""
+def stripe_only_due(account: ConnectedAccount, country: CountryCatalog | None = None) -> list[Requirement]:
+    """Return what Stripe needs now that no form of ours can send (currently or past due), in Stripe's order.
+
+    With the account's `country` catalog this includes what a form could send but this catalog version
+    does not ask (kind `catalog_gap`): until compliance adds it, Stripe's own flow is the user's only way
+    to answer it, and the catalog check counts it meanwhile.
+    """
     requirements = account.requirements or {}
     due = dict.fromkeys([*(requirements.get("currently_due") or []), *(requirements.get("past_due") or [])])
-    return [found for found in map(read, due) if not found.answerable_by_form]
+    roles = person_roles(account.stripe_persons or [])
+    business_type = account.business_type or "individual"
+    found: list[Requirement] = []
+    for requirement in map(read, due):
+        if not requirement.answerable_by_form:
+            found.append(requirement)
+        elif country is not None and not fields_for_requirement(country, business_type, requirement.raw, roles):
+            found.append(replace(requirement, kind="catalog_gap"))
+    return found
 
 
 def describe(requirement: Requirement) -> str:
     """Return the message id that says in plain words what Stripe needs for this requirement."""
     if requirement.kind == "risk_review":
         return RISK_REVIEW
+    if requirement.kind == "catalog_gap":
+        return CATALOG_GAP
     return LIVENESS if requirement.raw.rsplit(".", 1)[-1] == "proof_of_liveness" else STRIPE_CHECK
 
 
 def send_to_stripe(session: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount, *,
                    requested_by: str, return_to: str, refresh_url: str, return_url: Callable[[str], str],
-                   now: datetime, onboarding_link_id: str | None = None, ip: str | None = None
-                   ) -> tuple[HostedLink, str]:
+                   now: datetime, onboarding_link_id: str | None = None, ip: str | None = None,
+                   country: CountryCatalog | None = None) -> tuple[HostedLink, str]:
     """Make an Account Link for what only Stripe answers; record who was sent where; return the record and its URL.
 
     `return_url(id)` is our return address for the record `id`; `refresh_url` is where Stripe sends the
     user when the link has expired or was used. Raise `NothingForStripe`, or the gateway's errors.
     """
-    due = stripe_only_due(account)
+    due = stripe_only_due(account, country)
     if not due or not account.stripe_id:
         raise NothingForStripe(account.id)
     hosted_id, key = new_uuid(), outbox.new_key(OPERATION)
