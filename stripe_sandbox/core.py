@@ -230,7 +230,8 @@ class Sandbox:
             return self._error(invalid(exc.message, exc.param), request_id)
         except StripeError as exc:
             return self._error(exc, request_id)
-        key = request.header("Idempotency-Key") if request.method in ("POST", "DELETE") else None
+        # Keys on GET and DELETE "have no effect" (docs.stripe.com/api/idempotent_requests, read 2026-12-06).
+        key = request.header("Idempotency-Key") if request.method == "POST" else None
         with self.store.lock:
             if key:
                 replay = self._replay(request, key, params, request_id)
@@ -248,6 +249,7 @@ class Sandbox:
                 self._settle_later()
             if key:
                 response.headers["Idempotency-Key"] = key  # Stripe echoes it (the SDK's `idempotency_key`)
+                response.headers.setdefault("Original-Request", request_id)  # a first answer is its own original
             if key and response.status != 429:
                 self._remember(request, key, params, response)
         return response

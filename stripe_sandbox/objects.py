@@ -110,6 +110,9 @@ def render_person(person: Person, evaluation: Evaluation | None) -> dict[str, An
     """Return the `person` object."""
     body = _fill(PERSON_TEMPLATE, _without_secrets(person.data, PERSON_SECRETS))
     body.update({"id": person.id, "object": "person", "account": person.account, "created": person.created})
+    # "True if either the full ID number was provided or if only the required part of the ID number was
+    # provided (ex. last four of an individual's SSN for the US ...)" (stripe-python 16.1.0 `Person`).
+    body["id_number_provided"] = bool(body.get("id_number_provided") or body.get("ssn_last_4_provided"))
     if evaluation is not None:
         body["requirements"] = evaluation.persons.get(person.id) or _empty_requirements()
         body["future_requirements"] = _empty_requirements()
@@ -117,6 +120,8 @@ def render_person(person: Person, evaluation: Evaluation | None) -> dict[str, An
         if verification:
             body["verification"]["status"] = verification["status"]
             body["verification"]["details_code"] = verification["details_code"]
+            if verification.get("document_details_code"):
+                body["verification"]["document"]["details_code"] = verification["document_details_code"]
     return body
 
 

@@ -131,7 +131,7 @@ def test_error_envelope(client: stripe.StripeClient) -> None:
     error = error_of(excinfo)
 
     assert error["type"] == "invalid_request_error"
-    assert error["message"] == "No such file: 'file_missing'"
+    assert error["message"] == "No such file upload: 'file_missing'"
     assert error["doc_url"] == "https://stripe.com/docs/error-codes/resource-missing"
     request_id = excinfo.value.request_id
     assert request_id and request_id.startswith("req_")

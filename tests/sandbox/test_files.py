@@ -61,19 +61,20 @@ def test_type_comes_from_content_not_name(api: stripe.StripeClient) -> None:
     assert error.param == "file"
 
 
-def test_identity_documents_must_be_images(client: stripe.StripeClient) -> None:
-    assert refused(client, pdf(), "identity_document").param == "file"
+def test_identity_documents_may_be_pdfs(client: stripe.StripeClient) -> None:
+    assert upload(client, pdf(), "identity_document").type == "pdf"
 
 
 def test_empty_file_is_refused(client: stripe.StripeClient) -> None:
     assert refused(client, b"").param == "file"
 
 
-def test_files_over_10_mb_are_refused(client: stripe.StripeClient) -> None:
-    limit = 10 * 1024 * 1024
+@pytest.mark.parametrize("purpose, megabytes", [("identity_document", 32), ("additional_verification", 16)])
+def test_files_over_the_purposes_limit_are_refused(client: stripe.StripeClient, purpose: str, megabytes: int) -> None:
+    limit = megabytes * 1024 * 1024
     image = png()
-    assert upload(client, image + b"\0" * (limit - len(image)), "additional_verification").size == limit
-    assert refused(client, image + b"\0" * (limit - len(image) + 1), "additional_verification").param == "file"
+    assert upload(client, image + b"\0" * (limit - len(image)), purpose).size == limit
+    assert refused(client, image + b"\0" * (limit - len(image) + 1), purpose).param == "file"
 
 
 @pytest.mark.parametrize("data", [png_header_only(8001, 10), png_header_only(10, 8001), jpeg(9000, 100)])
