@@ -13,7 +13,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,6 +136,10 @@ class Sandbox:
         person_prefix: bool = False,
         person_requirements: PersonRequirements | None = None,
         hosted_base: Callable[[], str] | None = None,
+        webhook_retry_schedule: Sequence[float] = (),
+        webhook_retry_scale: float = 1.0,
+        webhook_concurrency: int = 1,
+        webhook_shuffle: bool = False,
     ) -> None:
         from . import routes  # noqa: F401  (registers the handlers)
 
@@ -170,7 +174,13 @@ class Sandbox:
         # The address of the sandbox's hosted pages (Account Links): an app that embeds the sandbox serves
         # them itself and says where; a server uses the Host its client called.
         self.hosted_base = hosted_base
-        self.dispatcher = Dispatcher(webhook_target, webhook_secret or "", self.clock) if webhook_target else None
+        # Webhook delivery (see `webhooks.Dispatcher`): in order from one thread unless asked otherwise, and
+        # no retries unless given a schedule (`webhooks.RETRY_SCHEDULES`): in-process, each event is
+        # delivered once, when the test or app flushes; `python -m stripe_sandbox` retries as Stripe does.
+        self.dispatcher = Dispatcher(
+            webhook_target, webhook_secret or "", self.clock, retry_schedule=webhook_retry_schedule,
+            retry_scale=webhook_retry_scale, concurrency=webhook_concurrency, shuffle=webhook_shuffle,
+        ) if webhook_target else None
         self._log_lock = threading.Lock()
 
     # -- the transport-facing entry point -------------------------------------------------
@@ -179,15 +189,16 @@ class Sandbox:
         request_id = new_id("req", 14)
         matched, args = self._match(request)
         operation = matched.operation if matched else "unknown"
-        fault = self.faults.take(operation)
-        if fault and fault.latency:
-            time.sleep(fault.delay())
+        match = self.faults.take(operation)
+        if match.delay:
+            time.sleep(match.delay)
+        fault = match.fault
         entry: dict[str, Any] = {"id": request_id, "at": self.clock(), "method": request.method,
                                  "path": request.path, "operation": operation,
                                  "idempotency_key": request.header("Idempotency-Key"),
                                  "stripe_version": request.header("Stripe-Version"),
                                  "params": None, "status": None, "replayed": False,
-                                 "fault": fault.kind if fault and fault.kind != "latency" else None}
+                                 "fault": fault.kind if fault else None}
         try:
             if fault and fault.kind == "drop_before":
                 return Response(0, b"", drop=True)
@@ -472,10 +483,10 @@ class Sandbox:
                         bank.status = "errored"
                 self.emit_changes(before, self.snapshot(account_id), None, None)
 
-    def flush_webhooks(self, timeout: float = 10.0) -> None:
-        """Wait for queued webhook deliveries."""
+    def flush_webhooks(self, timeout: float = 10.0, *, retries: bool = False) -> None:
+        """Wait for queued webhook deliveries; with `retries`, also for the retries of failed ones."""
         if self.dispatcher:
-            self.dispatcher.flush(timeout)
+            self.dispatcher.flush(timeout, retries=retries)
 
     def close(self) -> None:
         """Stop pending verification timers and background delivery."""

@@ -37,8 +37,21 @@ class Fault:
         return (rng or random).uniform(self.latency - self.jitter, self.latency + self.jitter)
 
 
+@dataclass(frozen=True)
+class Match:
+    """What the rules do to one request: sleep `delay` seconds first, then inject `fault` (if any)."""
+
+    delay: float = 0.0
+    fault: Fault | None = None  # the first matching rule of a failing kind (never "latency")
+
+
 class Faults:
-    """The active fault rules, matched in the order they were added."""
+    """The active fault rules.
+
+    Latency composes with failures: every matching rule adds its latency (so the start-up `*` latency
+    rule of `--latency-ms` and a rule posted later both apply), and the first matching rule of a failing
+    kind, in the order they were added, is the request's fault.
+    """
 
     def __init__(self) -> None:
         self._rules: list[Fault] = []
@@ -51,17 +64,28 @@ class Faults:
             self._rules.append(fault)
         return fault
 
+    def rules(self) -> list[Fault]:
+        """Return the rules, in the order they were added."""
+        with self._lock:
+            return list(self._rules)
+
     def clear(self) -> None:
         """Remove every rule."""
         with self._lock:
             self._rules.clear()
 
-    def take(self, operation: str) -> Fault | None:
-        """Return the first rule for this operation, spending one of its uses."""
+    def take(self, operation: str, rng: random.Random | None = None) -> Match:
+        """Return what happens to a request for this operation, spending one use of each rule that applies."""
+        delay, fault = 0.0, None
         with self._lock:
-            for fault in self._rules:
-                if fault.operation in (operation, "*") and fault.times != 0:
-                    if fault.times > 0:
-                        fault.times -= 1
-                    return fault
-        return None
+            for rule in self._rules:
+                if rule.operation not in (operation, "*") or rule.times == 0:
+                    continue
+                if rule.kind != "latency" and fault is not None:
+                    continue  # one failure per request; a later rule keeps its uses
+                if rule.times > 0:
+                    rule.times -= 1
+                delay += rule.delay(rng)
+                if rule.kind != "latency":
+                    fault = rule
+        return Match(delay, fault)

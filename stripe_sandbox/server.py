@@ -35,6 +35,14 @@ def set_platform(sandbox: Sandbox, settings: Any) -> str | None:
     return None
 
 
+def webhooks(sandbox: Sandbox) -> dict[str, Any]:
+    """Return every webhook delivery attempt so far, and how many failed ones wait for a retry."""
+    dispatcher = sandbox.dispatcher
+    if dispatcher is None:
+        return {"deliveries": [], "pending_retries": 0}
+    return {"deliveries": list(dispatcher.deliveries), "pending_retries": dispatcher.pending_retries}
+
+
 def add_requirement(sandbox: Sandbox, rule: Any) -> str | None:
     """Place a hosted-only requirement (`{"account", "requirement", "past_due"}`); return why not, or None."""
     if not isinstance(rule, dict) or not isinstance(rule.get("account"), str):
@@ -117,6 +125,10 @@ class _Handler(BaseHTTPRequestHandler):
             if self.command == "POST" and (refused := set_platform(sandbox, json.loads(body or b"{}"))):
                 return self._send(400, json.dumps({"error": refused}).encode(), {"Content-Type": "application/json"})
             answer = platform(sandbox)
+        elif path == "/_sandbox/webhooks" and self.command == "GET":
+            answer = webhooks(sandbox)
+        elif path == "/_sandbox/webhooks/retry" and self.command == "POST":
+            answer = {"retried": sandbox.dispatcher.retry_now() if sandbox.dispatcher else 0}
         elif path == "/_sandbox/settle" and self.command == "POST":
             sandbox.settle()
             answer = {"ok": True}

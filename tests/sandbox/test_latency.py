@@ -14,10 +14,12 @@ import stripe
 
 from stripe_sandbox import Sandbox
 from stripe_sandbox.__main__ import add_latency, main
-from stripe_sandbox.faults import Fault
+from stripe_sandbox.faults import Fault, Faults, Match
 from stripe_sandbox.server import SandboxServer
 
 from .helpers import Connect, loopback_open
+
+CREATE = {"country": "US", "type": "custom", "capabilities": {"transfers": {"requested": True}}}
 
 
 def test_jittered_delays_are_uniform_around_the_median() -> None:
@@ -44,9 +46,12 @@ def test_jitter_cannot_exceed_the_latency_nor_go_negative(latency: float, jitter
 def test_the_command_line_adds_a_jittered_rule_for_every_request(sandbox: Sandbox) -> None:
     add_latency(sandbox, 300, 100)
 
-    rule = sandbox.faults.take("accounts.retrieve")
-    assert rule is not None and (rule.kind, rule.times, rule.latency, rule.jitter) == ("latency", -1, 0.3, 0.1)
-    assert sandbox.faults.take("country_specs.list") is rule  # every operation, for ever
+    [rule] = sandbox.faults.rules()
+    assert (rule.operation, rule.kind, rule.times, rule.latency, rule.jitter) == ("*", "latency", -1, 0.3, 0.1)
+    for operation in ("accounts.retrieve", "country_specs.list"):  # every operation, for ever
+        match = sandbox.faults.take(operation)
+        assert 0.2 <= match.delay <= 0.4 and match.fault is None
+    assert sandbox.faults.rules() == [rule] and rule.times == -1
 
 
 def test_the_command_line_refuses_more_jitter_than_latency(capsys: pytest.CaptureFixture[str]) -> None:
@@ -84,3 +89,43 @@ def test_jitter_over_http(connect: Connect, sandbox: Sandbox, sandbox_server: Sa
     started = time.monotonic()
     assert isinstance(client.v1.accounts.list(), stripe.ListObject)
     assert time.monotonic() - started >= 0.02
+
+
+def test_latency_composes_with_a_failure_rule_added_after_it() -> None:
+    faults = Faults()
+    faults.add("*", "latency", times=-1, latency=0.3)  # what `--latency-ms 300` adds at start-up
+    faults.add("accounts.update", "500")
+    faults.add("accounts.update", "429", latency=0.1)
+
+    first, second, third = (faults.take("accounts.update") for _ in range(3))
+
+    assert (first.delay, first.fault.kind if first.fault else None) == (0.3, "500")
+    assert (second.delay, second.fault.kind if second.fault else None) == (pytest.approx(0.4), "429")
+    assert (third.delay, third.fault) == (0.3, None)  # both failures spent, the latency stays
+    assert faults.take("accounts.retrieve") == Match(0.3, None)
+
+
+def test_latency_rules_add_up(sandbox: Sandbox) -> None:
+    add_latency(sandbox, 300)
+    sandbox.faults.add("accounts.list", "latency", latency=0.05)
+
+    assert sandbox.faults.take("accounts.list").delay == pytest.approx(0.35)
+    assert sandbox.faults.take("accounts.list").delay == 0.3  # the posted rule was for one request
+
+
+def test_a_fault_fires_while_every_request_is_delayed(connect: Connect, sandbox: Sandbox) -> None:
+    client = connect(sandbox, max_network_retries=0)
+    add_latency(sandbox, 30)
+    sandbox.faults.add("accounts.create", "500")
+
+    started = time.monotonic()
+    with pytest.raises(stripe.APIError) as excinfo:
+        client.v1.accounts.create(params=CREATE)
+    assert time.monotonic() - started >= 0.03  # delayed and failed
+    assert excinfo.value.http_status == 500
+    assert sandbox.store.accounts == {}
+
+    account = client.v1.accounts.create(params=CREATE)  # the fault is spent
+    assert list(sandbox.store.accounts) == [account.id]
+    assert [(e["operation"], e["fault"], e["status"]) for e in sandbox.log] == [
+        ("accounts.create", "500", 500), ("accounts.create", None, 200)]

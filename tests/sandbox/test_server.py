@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import queue
@@ -26,6 +27,7 @@ import stripe
 
 from stripe_sandbox import load_country_specs
 from stripe_sandbox.__main__ import main
+from stripe_sandbox.webhooks import http_target
 
 from .helpers import create_account, loopback_http_client, loopback_open, png
 
@@ -48,7 +50,11 @@ class _Receiver(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.received.put((body, self.headers["Stripe-Signature"]))
-        self.send_response(200)
+        with self.server.lock:
+            status = self.server.answers.pop(0) if self.server.answers else 200
+        self.send_response(status)
+        if 300 <= status < 400:
+            self.send_header("Location", "/elsewhere")
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -64,6 +70,8 @@ class WebhookReceiver(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Receiver)
         self.received: queue.Queue[tuple[bytes, str]] = queue.Queue()
+        self.answers: list[int] = []  # the statuses to answer first (then 200)
+        self.lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -234,6 +242,64 @@ def test_a_sandbox_for_a_platform_without_accounts_v1() -> None:
         assert refused.value.http_status == 400 and "feat_accounts_v1_support" in refused.value.user_message
         with loopback_open(f"{running.url}/_sandbox/platform") as response:
             assert json.loads(response.read()) == {"accounts_v1": False}
+
+
+def control(url: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """GET (or, with a body, POST) a `/_sandbox/` control path of a sandbox process."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{url}{path}", data=data, method="POST" if data else "GET",
+                                     headers={"Content-Type": "application/json"})
+    with loopback_open(request) as answer:
+        return json.loads(answer.read())
+
+
+def test_posted_faults_fire_while_every_request_is_delayed() -> None:
+    with sandbox_process("--latency-ms", "50") as running:
+        assert control(running.url, "/_sandbox/faults", {"operation": "accounts.create", "kind": "500"}) == {"ok": True}
+        started = time.monotonic()
+        with pytest.raises(stripe.APIError) as failed:
+            create_account(running.client)
+        assert failed.value.http_status == 500 and time.monotonic() - started >= 0.05
+        create_account(running.client)
+        log = control(running.url, "/_sandbox/requests")["data"]
+        assert [(e["operation"], e["fault"], e["status"]) for e in log] == [
+            ("accounts.create", "500", 500), ("accounts.create", None, 200)]
+
+
+def test_a_delivery_answered_500_comes_again_after_the_backoff(receiver: WebhookReceiver) -> None:
+    receiver.answers = [500]
+    with sandbox_process("--webhook-url", receiver.url, "--webhook-secret", SECRET, "--webhook-retries", "0.2,60",
+                         "--webhook-concurrency", "2") as running:
+        client = running.client
+        account = create_account(client)
+        client.v1.accounts.update(account.id, params={"email": "jenny@example.com"})
+
+        first, again = list(itertools.islice(_events(receiver, client, time.monotonic() + 10), 2))
+        assert first.id == again.id and first.type == "account.updated"
+        deadline = time.monotonic() + 5  # the attempt is recorded once the answer is read, just after we got it
+        while len(deliveries := control(running.url, "/_sandbox/webhooks")["deliveries"]) < 2:
+            assert time.monotonic() < deadline, deliveries
+            time.sleep(0.01)
+        assert [(d["attempt"], d["status"], d["retry_in"]) for d in deliveries] == [(1, 500, 0.2), (2, 200, None)]
+        assert client.v1.events.retrieve(first.id).pending_webhooks == 0
+        assert control(running.url, "/_sandbox/webhooks/retry", {}) == {"retried": 0}
+
+
+def test_a_redirect_is_a_failed_delivery_and_is_not_followed(receiver: WebhookReceiver) -> None:
+    receiver.answers = [302, 308]
+    post = http_target(receiver.url, timeout=5)
+
+    assert [post(b"{}", {"Content-Type": "application/json"}) for _ in range(3)] == [302, 308, 200]
+    assert receiver.received.qsize() == 3  # one request each: /elsewhere was never asked for
+
+
+def test_delivery_flags_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    for flags in (["--webhook-retries", "soon"], ["--webhook-retries", "5,-1"], ["--webhook-retry-scale", "0"],
+                  ["--webhook-concurrency", "0"]):
+        with pytest.raises(SystemExit) as excinfo:
+            main(["--port", "0", *flags])
+        assert excinfo.value.code == 2
+        assert flags[0] in capsys.readouterr().err
 
 
 def test_webhook_url_needs_a_secret(capsys: pytest.CaptureFixture[str]) -> None:

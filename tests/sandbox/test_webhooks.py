@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 import stripe
 
 from stripe_sandbox import Sandbox
+from stripe_sandbox.webhooks import RETRY_SCHEDULES
 
 from .helpers import US_BANK, Connect, complete_us_individual, create_account
 
@@ -190,7 +192,8 @@ def test_events_api(hooked: tuple[Sandbox, stripe.StripeClient], endpoint: Endpo
     assert len(page.data) == 2 and page.has_more is True
     fetched = client.v1.events.retrieve(listed.data[0].id)
     assert fetched.to_dict() == listed.data[0].to_dict()
-    assert fetched.pending_webhooks == 1
+    assert fetched.pending_webhooks == 0  # delivered: the endpoint answered 200
+    assert {e.pending_webhooks for e in endpoint.events()} == {1}  # not yet, while being delivered
 
 
 def test_no_endpoint_no_deliveries(client: stripe.StripeClient, sandbox: Sandbox) -> None:
@@ -231,3 +234,188 @@ def test_deliveries_record_the_endpoint_status(connect: Connect) -> None:
     assert [d["status"] for d in sb.dispatcher.deliveries] == [500]
     payload: dict[str, Any] = json.loads(endpoint.deliveries[0][0])
     assert payload["type"] == "account.updated"
+
+
+class FlakyEndpoint(Endpoint):
+    """An endpoint that gives the answers listed (an exception: no answer), then 200; it notes when each came."""
+
+    def __init__(self, *answers: int | Exception) -> None:
+        super().__init__()
+        self.answers = list(answers)
+        self.times: list[float] = []
+
+    def __call__(self, payload: bytes, headers: dict[str, str]) -> int:
+        # Both attempts arrive on the same delivery path, so both read the same clock (see Dispatcher).
+        self.times.append(time.monotonic())
+        super().__call__(payload, headers)
+        answer = self.answers.pop(0) if self.answers else 200
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+def attempts(sb: Sandbox) -> list[tuple[str, int, int, float | None]]:
+    """Return (event type, attempt, status, retry_in) of every delivery attempt, in the order they were made."""
+    assert sb.dispatcher is not None
+    return [(d["type"], d["attempt"], d["status"], d["retry_in"]) for d in sb.dispatcher.deliveries]
+
+
+@pytest.mark.parametrize("failure", [500, 404, ConnectionRefusedError("endpoint down"), TimeoutError("slow")],
+                         ids=["500", "404", "refused", "timeout"])
+def test_a_failed_delivery_comes_again_after_the_backoff(connect: Connect, failure: int | Exception) -> None:
+    endpoint = FlakyEndpoint(failure)
+    sb = Sandbox(webhook_target=endpoint, webhook_secret=SECRET, webhook_retry_schedule=[0.1, 60])
+    client = connect(sb)
+    account = create_account(client)
+    client.v1.accounts.update(account.id, params={"email": "x@example.com"})
+
+    sb.flush_webhooks()  # the first attempt only: its retry waits
+    status = failure if isinstance(failure, int) else 0
+    assert attempts(sb) == [("account.updated", 1, status, 0.1)]
+    assert sb.dispatcher is not None and sb.dispatcher.pending_retries == 1
+    [event] = client.v1.events.list().data
+    assert event.pending_webhooks == 1
+
+    sb.flush_webhooks(retries=True)
+    assert attempts(sb) == [("account.updated", 1, status, 0.1), ("account.updated", 2, 200, None)]
+    assert endpoint.times[1] - endpoint.times[0] >= 0.1
+    first, again = endpoint.events()  # the same event, signed anew (Stripe: a new signature and timestamp)
+    assert first.id == again.id == event.id and first.pending_webhooks == again.pending_webhooks == 1
+    assert client.v1.events.retrieve(event.id).pending_webhooks == 0
+    assert sb.dispatcher.pending_retries == 0
+    sb.close()
+
+
+def test_retries_stop_when_the_schedule_ends(connect: Connect) -> None:
+    endpoint = Endpoint(status=500)
+    sb = Sandbox(webhook_target=endpoint, webhook_secret=SECRET, webhook_retry_schedule=[0.01, 0.03])
+    client = connect(sb)
+    account = create_account(client)
+    client.v1.accounts.update(account.id, params={"email": "x@example.com"})
+
+    sb.flush_webhooks(retries=True)
+
+    assert attempts(sb) == [("account.updated", 1, 500, 0.01), ("account.updated", 2, 500, 0.03),
+                            ("account.updated", 3, 500, None)]
+    assert sb.dispatcher is not None and sb.dispatcher.pending_retries == 0
+    assert client.v1.events.list().data[0].pending_webhooks == 1  # never delivered
+    sb.flush_webhooks(retries=True)
+    assert len(endpoint.deliveries) == 3
+    sb.close()
+
+
+def test_named_schedules_scale_and_can_be_cut_short(connect: Connect) -> None:
+    assert RETRY_SCHEDULES["test"] == (300, 3300, 7200)  # three retries over three hours
+    live = RETRY_SCHEDULES["live"]
+    assert sum(live) == 72 * 3600 and list(live) == sorted(live)  # waits that grow, for up to three days
+    endpoint = FlakyEndpoint(500)
+    sb = Sandbox(webhook_target=endpoint, webhook_secret=SECRET, webhook_retry_schedule=RETRY_SCHEDULES["live"],
+                 webhook_retry_scale=0.5)
+    assert sb.dispatcher is not None and sb.dispatcher.retry_schedule[:2] == (150, 750)
+    client = connect(sb)
+    account = create_account(client)
+    client.v1.accounts.update(account.id, params={"email": "x@example.com"})
+    sb.flush_webhooks()
+    assert attempts(sb) == [("account.updated", 1, 500, 150)]
+
+    assert sb.dispatcher.retry_now() == 1
+    sb.flush_webhooks()
+    assert attempts(sb)[1:] == [("account.updated", 2, 200, None)]
+    sb.close()
+
+
+def test_close_drops_waiting_retries(connect: Connect) -> None:
+    sb = Sandbox(webhook_target=Endpoint(status=500), webhook_secret=SECRET, webhook_retry_schedule=[60])
+    client = connect(sb)
+    account = create_account(client)
+    client.v1.accounts.update(account.id, params={"email": "x@example.com"})
+    sb.flush_webhooks()
+    assert sb.dispatcher is not None and sb.dispatcher.pending_retries == 1
+
+    sb.close()
+
+    assert sb.dispatcher.pending_retries == 0 and len(sb.dispatcher.deliveries) == 1
+
+
+@pytest.mark.parametrize("options", [{"webhook_concurrency": 0}, {"webhook_retry_schedule": [1, -1]},
+                                     {"webhook_retry_scale": 0}])
+def test_delivery_options_are_checked(options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        Sandbox(webhook_target=Endpoint(), webhook_secret=SECRET, **options)
+
+
+class OverlapEndpoint(Endpoint):
+    """An endpoint whose first two deliveries wait for each other: they pass only if they overlap."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meet = threading.Barrier(2, timeout=5)
+        self.calls = 0
+        self.inflight = 0
+        self.most_inflight = 0
+
+    def __call__(self, payload: bytes, headers: dict[str, str]) -> int:
+        with self.lock:
+            self.calls += 1
+            first_two = self.calls <= 2
+            self.inflight += 1
+            self.most_inflight = max(self.most_inflight, self.inflight)
+        try:
+            if first_two:
+                self.meet.wait()  # raises BrokenBarrierError (no answer) when deliveries come one by one
+            return super().__call__(payload, headers)
+        finally:
+            with self.lock:
+                self.inflight -= 1
+
+
+def test_concurrent_delivery_overlaps_and_delivers_each_event_once(connect: Connect) -> None:
+    endpoint = OverlapEndpoint()
+    sb = Sandbox(webhook_target=endpoint, webhook_secret=SECRET, webhook_concurrency=4)
+    client = connect(sb)
+    for _ in range(3):
+        complete_us_individual(client, create_account(client).id)
+
+    sb.flush_webhooks()
+    sb.close()
+
+    assert endpoint.most_inflight >= 2
+    received = [e.id for e in endpoint.events()]
+    assert sorted(received) == sorted(sb.store.events) and len(set(received)) == len(received) >= 12
+    assert sb.dispatcher is not None and {d["status"] for d in sb.dispatcher.deliveries} == {200}
+    assert all(e["pending_webhooks"] == 0 for e in sb.store.events.values())
+
+
+def test_one_thread_delivers_one_at_a_time(connect: Connect) -> None:
+    endpoint = OverlapEndpoint()
+    endpoint.meet = threading.Barrier(2, timeout=0.2)
+    sb = Sandbox(webhook_target=endpoint, webhook_secret=SECRET)  # the default: in order, one thread
+    client = connect(sb)
+    complete_us_individual(client, create_account(client).id)
+    sb.flush_webhooks()
+    sb.close()
+
+    assert endpoint.most_inflight == 1
+    assert sb.dispatcher is not None and [d["status"] for d in sb.dispatcher.deliveries][:2] == [0, 0]
+
+
+def test_shuffled_delivery_takes_waiting_events_out_of_order(connect: Connect) -> None:
+    gate = threading.Event()
+
+    class Gated(Endpoint):
+        def __call__(self, payload: bytes, headers: dict[str, str]) -> int:
+            gate.wait(timeout=5)  # the first delivery holds the thread while the others queue up
+            return super().__call__(payload, headers)
+
+    endpoint = Gated()
+    sb = Sandbox(webhook_target=endpoint, webhook_secret=SECRET, webhook_shuffle=True)
+    client = connect(sb)
+    for _ in range(3):
+        complete_us_individual(client, create_account(client).id)
+    gate.set()
+    sb.flush_webhooks()
+    sb.close()
+
+    received = [e.id for e in endpoint.events()]
+    assert sorted(received) == sorted(sb.store.events) and len(received) >= 12
+    assert received != list(sb.store.events)  # 11 waiting events kept in order by chance: 1 in 11!
