@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from sqlmodel import Session, select
 
 from onboarding.db import get_engine
 from onboarding.models import ConnectedAccount, WebhookEvent
+from onboarding.services import events as events_service
 from onboarding.services.accounts import fetch_account
 from stripe_sandbox.webhooks import sign
 from tests.support.clock import TEST_NOW
@@ -171,6 +173,33 @@ def test_person_and_bank_account_events_update_the_cache(app: Flask, client: Fla
     _assert_cache_is_stripes(app, stripe_id)
 
 
+def test_an_event_made_while_an_answer_travelled_is_not_taken_for_older(app: Flask, client: FlaskClient,
+                                                                        sandbox: Any, clock: Any) -> None:
+    """The answer to a write can reach us in the second after Stripe's events about what came next.
+
+    Here a person is created at xx:10.9, Stripe finishes verifying it (`person.updated`, also of second
+    10), and its creation's answer (not yet verified) is cached at xx:11.2, as the wizard caches it.
+    The event must still count as newer than that answer.
+    """
+    stripe_id = _create(client, "company")
+    clock.move_to(TEST_NOW + timedelta(seconds=10.9))
+    person = app.extensions["gateway"].create_person(stripe_id, {
+        "first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com",
+        "dob": {"day": 1, "month": 1, "year": 1901}, "relationship": {"owner": True, "percent_ownership": 80}},
+        idempotency_key="t1")
+    events = _events(sandbox, stripe_id)
+    assert "person.updated" in {e["type"] for e in events} and {e["created"] for e in events} == {
+        int(TEST_NOW.timestamp()) + 10}
+    clock.move_to(TEST_NOW + timedelta(seconds=11.2))
+    with Session(get_engine(app)) as session:
+        row = session.exec(select(ConnectedAccount).where(ConnectedAccount.stripe_id == stripe_id)).one()
+        row.keep_person(person)  # as the wizard keeps a write's answer
+        session.add(row)
+        session.commit()
+    assert _deliver_all(client, sandbox, events) == []
+    _assert_cache_is_stripes(app, stripe_id)
+
+
 def test_a_late_event_of_a_deleted_person_does_not_bring_it_back(app: Flask, client: FlaskClient, sandbox: Any,
                                                                  clock: Any) -> None:
     stripe_id = _create(client, "company")
@@ -185,6 +214,37 @@ def test_a_late_event_of_a_deleted_person_does_not_bring_it_back(app: Flask, cli
     assert _deliver_all(client, sandbox, later + created) == []  # the creation arrives last
     assert _row(app, stripe_id).stripe_persons == []
     _assert_cache_is_stripes(app, stripe_id)
+
+
+def test_concurrent_events_for_one_account_are_applied_one_after_the_other(
+        app: Flask, sandbox: Any, clock: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two deliveries planned at the same moment: the second waits for the first's commit and keeps its change."""
+    stripe_id = _create(app.test_client(), "company")
+    gateway = app.extensions["gateway"]
+    clock.tick(1)
+    for n, name in enumerate(("Ada", "Alan")):
+        gateway.create_person(stripe_id, {"first_name": name}, idempotency_key=f"c{n}")
+    created = [e for e in _events(sandbox, stripe_id) if e["type"] == "person.created"]
+    both_planned = threading.Barrier(2, timeout=10)
+    planned: set[int] = set()
+    plan = events_service.plan_event
+
+    def plan_together(account: ConnectedAccount, event: dict[str, Any]) -> Any:
+        result = plan(account, event)
+        if threading.get_ident() not in planned:  # each delivery's first plan, made before any write
+            planned.add(threading.get_ident())
+            both_planned.wait()
+        return result
+
+    monkeypatch.setattr(events_service, "plan_event", plan_together)
+    threads = [threading.Thread(target=_deliver, args=(app.test_client(), event)) for event in created]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(p["first_name"] for p in _row(app, stripe_id).stripe_persons) == ["Ada", "Alan"]
+    with Session(get_engine(app)) as session:
+        assert len(session.exec(select(WebhookEvent)).all()) == 2
 
 
 @pytest.mark.parametrize("mangle", ["no requirements", "unknown object", "another account", "no created"])

@@ -63,6 +63,11 @@ def person_part(person: dict[str, Any]) -> dict[str, Any]:
     return _without(person, PERSON_DROPPED)
 
 
+def _second(now: datetime | None, at: int | None) -> int | None:
+    """Return the ordering second of a state: an event's `created`, or when the request that read it began."""
+    return at if at is not None else ordering.second(now) if now is not None else None
+
+
 class ConnectedAccount(SQLModel, table=True):
     """A platform's connected account; Stripe is the source of truth, this row caches it."""
 
@@ -170,45 +175,48 @@ class ConnectedAccount(SQLModel, table=True):
         self.mark(f"bank:{bank_id}", bank, at)
 
     def keep_person(self, person: dict[str, Any], now: datetime | None = None, at: int | None = None) -> None:
-        """Cache a person Stripe returned (created, updated or listed), replacing its earlier copy."""
-        now = now or utcnow()
+        """Cache a person Stripe returned (created, updated or listed), replacing its earlier copy.
+
+        `now`: when the request that got it began; `at`: the `created` of the event that carried it.
+        Neither: the person is held without advancing its ordering mark (`ordering.noted`).
+        """
         kept = person_part(person)
         persons = [p for p in self.stripe_persons or [] if p.get("id") != person.get("id")]
         self.stripe_persons = [*persons, kept]
-        self.updated_at = now  # what pages show changed (pages are cached by it)
-        self.mark(f"person:{person.get('id')}", kept, ordering.second(now) if at is None else at)
+        self.updated_at = now or utcnow()  # what pages show changed (pages are cached by it)
+        self.mark(f"person:{person.get('id')}", kept, _second(now, at))
 
     def forget_person(self, person_id: str, now: datetime | None = None, at: int | None = None) -> None:
-        """Drop a deleted person from the cache."""
-        now = now or utcnow()
+        """Drop a deleted person from the cache (`now` and `at` as for `keep_person`)."""
         self.stripe_persons = [p for p in self.stripe_persons or [] if p.get("id") != person_id]
-        self.updated_at = now
-        self.mark(f"person:{person_id}", None, ordering.second(now) if at is None else at)
+        self.updated_at = now or utcnow()
+        self.mark(f"person:{person_id}", None, _second(now, at))
 
     def keep_persons(self, persons: list[dict[str, Any]], now: datetime | None = None) -> None:
-        """Replace the cached persons with a complete list read from Stripe."""
-        now = now or utcnow()
-        at = ordering.second(now)
+        """Replace the cached persons with a complete list read from Stripe (`now`: when the read began)."""
+        at = _second(now, None)
         self.stripe_persons = [person_part(p) for p in persons]
-        self.updated_at = now
+        self.updated_at = now or utcnow()
         for person_id in {p.get("id") for p in persons} | set(self._marked("person")):
             kept = next((p for p in self.stripe_persons if p.get("id") == person_id), None)
             self.mark(f"person:{person_id}", kept, at)
         self.mark_collection("persons", at)
 
-    def mark(self, key: str, state: Any, at: int) -> None:
+    def mark(self, key: str, state: Any, at: int | None) -> None:
         """Record that the cache holds `state` of part `key`, known as of second `at` (`ordering`)."""
         marks = dict(self.stripe_marks or {})
         marks[key] = ordering.noted(ordering.mark_of(marks, key), ordering.fingerprint(state), at)
         self.stripe_marks = marks
 
-    def mark_collection(self, collection: str, at: int) -> None:
+    def mark_collection(self, collection: str, at: int | None) -> None:
         """Record that a complete list of a kind of part (`ordering.COLLECTION_OF`) was read as of second `at`.
 
         The marks of parts absent from it go: the list's own mark says the same of them, and the marks
         would otherwise grow with every person or bank account ever deleted.
         """
         marks = dict(self.stripe_marks or {})
+        if at is None:  # a list read at a time not known: no newer than what we knew of the collection
+            at = (marks.get(collection) or {}).get("at", 0)
         at = max(at, (marks.get(collection) or {}).get("at", at))
         kind = next(k for k, c in ordering.COLLECTION_OF.items() if c == collection)
         self.stripe_marks = {key: mark for key, mark in marks.items()

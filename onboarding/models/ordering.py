@@ -1,15 +1,18 @@
 """Ordering marks: how new each cached part of an account is, so that an older event never overwrites it.
 
-Stripe does not deliver events in the order it creates them (docs.stripe.com/webhooks, "Event
-ordering", read 2026-12-06: it "doesn't guarantee the delivery of events in the order in which
-they're generated"; an endpoint must not expect that order). Each event carries `created`, Stripe's
-clock in whole seconds. The cache is split into parts that events replace independently: the
+Stripe does not guarantee that events arrive in the order it generates them, and an endpoint must
+not expect that order (docs.stripe.com/webhooks, "Event ordering", read 2026-12-06). Each event
+carries `created`, Stripe's clock in whole seconds. The cache is split into parts that events replace independently: the
 account itself (requirements, flags, the profile the forms read), each capability, each person and
 each external account. Per part we keep a mark:
 
 - `at`: the second (Stripe's clock) of the newest state we know of that part: an applied event's
-  `created`, or for a state Stripe answered us directly (a write's answer, a read) our own clock's
-  second, on the assumption that our clock and Stripe's agree well within a second (NTP);
+  `created`, or for a state Stripe answered us directly (a write's answer, a read) the second our
+  request began, by our clock, on the assumption that it agrees with Stripe's well within a second
+  (NTP). The second it began, not the one the answer came in: an event created while the request
+  ran may be newer than the answer (Stripe verifies asynchronously), and must not be taken for older.
+  An event created during the request that is in fact older is applied, and the events after it
+  bring the part forward again;
 - `fp`: a fingerprint of the state the cache holds now;
 - `seen`: the fingerprints of every state the cache held during that second, the state it held when
   the second began included.
@@ -97,8 +100,14 @@ def judge(mark: dict[str, Any] | None, created: int, before: str | None, after: 
     return Verdict.UNSURE
 
 
-def noted(mark: dict[str, Any] | None, fp: str, at: int) -> dict[str, Any]:
-    """Return the mark of a part that now holds the state `fp`, known as of second `at`."""
+def noted(mark: dict[str, Any] | None, fp: str, at: int | None) -> dict[str, Any]:
+    """Return the mark of a part that now holds the state `fp`, known as of second `at`.
+
+    `at` None: a state Stripe answered at a time not known, which cannot be older than the mark: it is
+    held at the mark's second (a part without one: second 0, so that any event is newer).
+    """
+    if at is None:
+        at = mark["at"] if mark is not None else 0
     if mark is None:
         return {"at": at, "fp": fp, "seen": [fp]}
     if at > mark["at"]:
