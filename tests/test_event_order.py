@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from freezegun import freeze_time
+from sqlalchemy import create_engine, text
 from sqlmodel import Session, select
 
 from onboarding.db import get_engine
@@ -229,8 +230,8 @@ def test_concurrent_events_for_one_account_are_applied_one_after_the_other(
     planned: set[int] = set()
     plan = events_service.plan_event
 
-    def plan_together(account: ConnectedAccount, event: dict[str, Any]) -> Any:
-        result = plan(account, event)
+    def plan_together(account: ConnectedAccount, event: dict[str, Any], api_version: str) -> Any:
+        result = plan(account, event, api_version)
         if threading.get_ident() not in planned:  # each delivery's first plan, made before any write
             planned.add(threading.get_ident())
             both_planned.wait()
@@ -247,7 +248,8 @@ def test_concurrent_events_for_one_account_are_applied_one_after_the_other(
         assert len(session.exec(select(WebhookEvent)).all()) == 2
 
 
-@pytest.mark.parametrize("mangle", ["no requirements", "unknown object", "another account", "no created"])
+@pytest.mark.parametrize("mangle", ["no requirements", "unknown object", "another account", "no created",
+                                    "another API version"])
 def test_an_event_that_cannot_be_applied_reads_the_account_once(app: Flask, client: FlaskClient, sandbox: Any,
                                                                 clock: Any, mangle: str) -> None:
     stripe_id = _create(client)
@@ -265,9 +267,43 @@ def test_an_event_that_cannot_be_applied_reads_the_account_once(app: Flask, clie
     event = {**event, "data": {**event["data"], "object": obj}}
     if mangle == "no created":
         del event["created"]
+    elif mangle == "another API version":
+        event["api_version"] = "2024-06-20"
     assert _deliver_all(client, sandbox, [event]) == ["accounts.retrieve"]
     assert "business_profile.mcc" not in _row(app, stripe_id).requirements["currently_due"]
     _assert_cache_is_stripes(app, stripe_id)
+
+
+def test_no_lock_is_held_while_stripe_is_read(app: Flask, client: FlaskClient, sandbox: Any, clock: Any,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a webhook waits on Stripe, another connection can write the same account's row at once."""
+    stripe_id = _create(client)
+    clock.tick(1)
+    gateway = app.extensions["gateway"]
+    gateway.update_account(stripe_id, {"business_profile": {"mcc": "5734"}}, idempotency_key="l1")
+    (event,) = _events(sandbox, stripe_id)
+    event = {**event, "api_version": "2024-06-20"}  # cannot be applied as it is: read
+    url = get_engine(app).url
+    sqlite = url.get_backend_name() == "sqlite"
+    other = create_engine(url.render_as_string(hide_password=False), connect_args={"timeout": 0.5} if sqlite else {})
+    retrieve, written = gateway.retrieve_account, []
+
+    def retrieve_while_another_writes(account_id: str) -> dict[str, Any]:
+        with other.begin() as connection:
+            if not sqlite:
+                connection.execute(text("SET LOCAL lock_timeout = '500ms'"))
+            connection.execute(text("UPDATE connected_accounts SET catalog_version = 'elsewhere' WHERE stripe_id = :s"),
+                               {"s": stripe_id})
+        written.append(account_id)
+        return retrieve(account_id)
+
+    monkeypatch.setattr(gateway, "retrieve_account", retrieve_while_another_writes)
+    try:
+        _deliver(client, event)
+    finally:
+        other.dispose()
+    assert written == [stripe_id]
+    assert _row(app, stripe_id).catalog_version == "elsewhere"  # the webhook reloaded the row after it
 
 
 def test_a_row_without_marks_is_read_once_then_events_apply(app: Flask, client: FlaskClient, sandbox: Any,

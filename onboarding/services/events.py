@@ -37,6 +37,10 @@ UNKNOWN = object()  # a part's state before the event, when the event does not t
 Apply = Callable[[ConnectedAccount, datetime, int], None]
 
 
+class AccountBusy(RuntimeError):
+    """Other events kept changing the account while this one waited: answered 500, Stripe delivers it again."""
+
+
 class Unapplicable(ValueError):
     """An event whose object the cache cannot take as it is; the account is read from Stripe instead."""
 
@@ -91,13 +95,13 @@ def _apply(session: Session, gateway: Gateway, account: ConnectedAccount, event:
            now: datetime) -> bool:
     """Apply an event to its account under the account's lock; return False when it was recorded meanwhile."""
     for _ in range(ATTEMPTS):
-        plan = plan_event(account, event)
+        plan = plan_event(account, event, gateway.api_version)
         fresh = fetch_account(gateway, account, plan.persons) if plan.read else None
         _lock(session, account)
         if session.get(WebhookEvent, event["id"]) is not None:
             return False  # a concurrent delivery of the same event committed while we read
-        checked = plan_event(account, event)
-        if checked.read and fresh is None:
+        checked = plan_event(account, event, gateway.api_version)
+        if checked.read and (fresh is None or checked.persons and not plan.persons):
             session.rollback()  # the row changed so that Stripe must be read after all: without the lock
             continue
         before = account.needs_action_since
@@ -107,11 +111,13 @@ def _apply(session: Session, gateway: Gateway, account: ConnectedAccount, event:
             fresh.apply_to(account, now)
         for change in checked.changes:
             change.apply(account, now, _created(event) or 0)
+        logger.debug("Stripe event %s (%s): %s", event["id"], event["type"],
+                     f"applied to {', '.join(c.key for c in checked.changes)}" if checked.changes else "nothing newer")
         session.add(account)
         if before is None and account.needs_action_since is not None:
             queue_action_required(session, account, now)
         return True
-    raise RuntimeError(f"event {event['id']}: the account {account.stripe_id} kept changing; Stripe will retry")
+    raise AccountBusy(f"event {event['id']}: the account {account.stripe_id} kept changing; Stripe will retry")
 
 
 def _lock(session: Session, account: ConnectedAccount) -> None:
@@ -122,11 +128,20 @@ def _lock(session: Session, account: ConnectedAccount) -> None:
     session.refresh(account)
 
 
-def plan_event(account: ConnectedAccount, event: dict[str, Any]) -> Plan:
-    """Decide, writing nothing, how an event of a handled type updates the account's cache."""
+def plan_event(account: ConnectedAccount, event: dict[str, Any], api_version: str) -> Plan:
+    """Decide, writing nothing, how an event of a handled type updates the account's cache.
+
+    `api_version`: the version our requests pin. An event's object is rendered in the version of the
+    endpoint it was sent to, fixed when the event was made (stripe-python 16.1.0, `Event.api_version`);
+    in another version its shape may not be the one the cache keeps, so the account is read instead.
+    """
     persons = event["type"].startswith("person.") or (account.stripe_persons is None and _company(account))
     if account.stripe_profile is None or account.stripe_marks is None:
         return Plan(read="the account's cache was never filled", persons=persons)
+    version = event.get("api_version")
+    if version is not None and version != api_version:
+        return Plan(read=f"the event is of API version {version!r}, our requests of {api_version!r}",
+                    persons=persons)
     created = _created(event)
     if created is None:
         return Plan(read="the event has no `created`", persons=persons)
