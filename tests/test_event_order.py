@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import random
@@ -272,6 +273,40 @@ def test_an_event_that_cannot_be_applied_reads_the_account_once(app: Flask, clie
     assert _deliver_all(client, sandbox, [event]) == ["accounts.retrieve"]
     assert "business_profile.mcc" not in _row(app, stripe_id).requirements["currently_due"]
     _assert_cache_is_stripes(app, stripe_id)
+
+
+MALFORMED: dict[str, Any] = {
+    "data is a list": {"data": [1, 2]},
+    "object is a string": {"data": {"object": "acct_x"}},
+    "previous_attributes is a list": {"data": {"previous_attributes": ["requirements"]}},
+    "requirements is a list": {"object": {"requirements": ["business_profile.mcc"]}},
+    "a deadline in words": {"object": {"requirements": {"current_deadline": "soon"}}},
+    "capabilities of numbers": {"object": {"capabilities": {"transfers": 1}}},
+    "external accounts as text": {"object": {"external_accounts": "ba_1"}},
+    "an external account without id": {"object": {"external_accounts": {"data": [{"object": "bank_account"}]}}},
+    "a type that is not a string": {"type": ["account.updated"]},
+}
+
+
+@pytest.mark.parametrize("damage", MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_malformed_event_is_answered_and_read_never_crashes(app: Flask, client: FlaskClient, sandbox: Any,
+                                                              clock: Any, damage: dict[str, Any]) -> None:
+    stripe_id = _create(client)
+    clock.tick(1)
+    app.extensions["gateway"].update_account(stripe_id, {"business_profile": {"mcc": "5734"}},
+                                             idempotency_key="f1")
+    (event,) = _events(sandbox, stripe_id)
+    event = copy.deepcopy(event)
+    if "data" in damage:
+        event["data"] = damage["data"] if not isinstance(damage["data"], dict) else {**event["data"], **damage["data"]}
+    if "object" in damage:
+        obj = event["data"]["object"]
+        for key, value in damage["object"].items():
+            obj[key] = {**obj[key], **value} if isinstance(value, dict) and isinstance(obj.get(key), dict) else value
+    event.update({k: v for k, v in damage.items() if k == "type"})
+    assert set(_deliver_all(client, sandbox, [event])) <= {"accounts.retrieve"}
+    if "type" not in damage:  # an event of no type we know changes nothing
+        _assert_cache_is_stripes(app, stripe_id)
 
 
 def test_no_lock_is_held_while_stripe_is_read(app: Flask, client: FlaskClient, sandbox: Any, clock: Any,

@@ -80,12 +80,14 @@ def record_event(session: Session, gateway: Gateway, event: dict[str, Any], now:
     if account_id is None and obj.get("object") == "account":
         account_id = obj.get("id")
     account = find_account(session, account_id) if isinstance(account_id, str) else None
-    if event.get("type") not in HANDLERS:
-        logger.info("Stripe event %s of type %r: recorded, nothing of ours to update", event["id"], event.get("type"))
+    kind = event.get("type")
+    if not isinstance(kind, str) or kind not in HANDLERS:
+        logger.info("Stripe event %s of type %r: recorded, nothing of ours to update", event["id"], kind)
     elif account is not None:
         if not _apply(session, gateway, account, event, now):
             return False
-    session.add(WebhookEvent(id=event["id"], type=event["type"], account=account_id,
+    session.add(WebhookEvent(id=event["id"], type=(kind if isinstance(kind, str) else repr(kind))[:100],
+                             account=account_id if isinstance(account_id, str) else None,
                              livemode=bool(event.get("livemode")), stripe_created=_created(event) or 0,
                              payload=event, received_at=now, processed_at=now))
     return True
@@ -149,6 +151,8 @@ def plan_event(account: ConnectedAccount, event: dict[str, Any], api_version: st
         changes = HANDLERS[event["type"]](account, event)
     except Unapplicable as exc:
         return Plan(read=str(exc), persons=persons)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a field of a type Stripe does not send
+        return Plan(read=f"a malformed object ({type(exc).__name__}: {exc})", persons=persons)
     plan = Plan()
     for change in changes:
         before = None if change.before is UNKNOWN else fingerprint(change.before)
@@ -183,7 +187,8 @@ def _before(event: dict[str, Any], obj: dict[str, Any]) -> dict[str, Any] | None
     changed keys and arrays whole (stripe-python 16.1.0, `Event.Data.previous_attributes`). None when
     the event has none.
     """
-    previous = (event.get("data") or {}).get("previous_attributes")
+    data = event.get("data")
+    previous = data.get("previous_attributes") if isinstance(data, dict) else None
     return _merged(obj, previous) if isinstance(previous, dict) else None
 
 
@@ -213,8 +218,12 @@ def _checked(account: ConnectedAccount, event: dict[str, Any], kinds: tuple[str,
 def _account_updated(account: ConnectedAccount, event: dict[str, Any]) -> list[Change]:
     """The account part, each capability and, when the list is complete, each external account."""
     obj = _checked(account, event, ("account",))
-    if not isinstance(obj.get("requirements"), dict):
+    requirements = obj.get("requirements")
+    if not isinstance(requirements, dict):
         raise Unapplicable("the account object has no requirements")
+    deadline = requirements.get("current_deadline")
+    if deadline is not None and (not isinstance(deadline, int) or isinstance(deadline, bool)):
+        raise Unapplicable(f"requirements.current_deadline is not a time: {deadline!r}")
     old = _before(event, obj)
     changes = [Change("account", account_part(old) if old is not None else UNKNOWN, account_part(obj),
                       lambda row, now, at: row.apply_account(obj, now, at))]
