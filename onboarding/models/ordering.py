@@ -2,9 +2,9 @@
 
 Stripe does not guarantee that events arrive in the order it generates them, and an endpoint must
 not expect that order (docs.stripe.com/webhooks, "Event ordering", read 2026-12-06). Each event
-carries `created`, Stripe's clock in whole seconds. The cache is split into parts that events replace independently: the
-account itself (requirements, flags, the profile the forms read), each capability, each person and
-each external account. Per part we keep a mark:
+carries `created`, Stripe's clock in whole seconds. The cache is split into parts that events
+replace independently: the account itself (requirements, flags, the profile the forms read), each
+capability, each person and each external account. Per part we keep a mark:
 
 - `at`: the second (Stripe's clock) of the newest state we know of that part: an applied event's
   `created`, or for a state Stripe answered us directly (a write's answer, a read) the second our
@@ -12,7 +12,8 @@ each external account. Per part we keep a mark:
   (NTP). The second it began, not the one the answer came in: an event created while the request
   ran may be newer than the answer (Stripe verifies asynchronously), and must not be taken for older.
   An event created during the request that is in fact older is applied, and the events after it
-  bring the part forward again;
+  bring the part forward again. A state whose request time is not known (a person the wizard
+  caches from a write's answer) is held without moving `at`;
 - `fp`: a fingerprint of the state the cache holds now;
 - `seen`: the fingerprints of every state the cache held during that second, the state it held when
   the second began included.
@@ -27,10 +28,15 @@ are told apart by content, since `created` cannot order them:
 - the event leaves from or arrives at a state we held earlier in that second: we are past it, ignored;
 - otherwise we cannot tell: the caller re-reads the account from Stripe.
 
+A part without a mark of its own takes its kind's: the second of the last complete list (persons,
+capabilities, external accounts), where it was absent; so a late `person.created` cannot bring back
+a person a newer list no longer had.
+
 This assumes a part never returns within one second to a state it already had there (A, B, A): an
 event from B to A that arrives after the later A would be taken as already applied, which is right,
-but an older event leaving A would be taken as the next step. That would need a change and its undo
-inside one second, and only lasts until the part's next event.
+but an older event leaving A would be taken as the next step. That needs a change and its undo
+inside one second (a capability, whose state is one word, is the likeliest), and lasts until the
+part's next event or the next read.
 """
 
 from __future__ import annotations
