@@ -1,6 +1,6 @@
 """Count the Stripe calls of one complete onboarding, per request of ours, against the writes strictly needed.
 
-Run: `.venv/bin/python bench/stripe_calls.py [--json]`. The app runs in-process on its in-process
+Run: `.venv/bin/python bench/stripe_calls.py [--json] [--shuffled N]`. The app runs in-process on its in-process
 sandbox (SQLite in a temporary directory); a browser-like driver (`harness.onboard`, the same as
 `bench/load.py`) completes a US individual and a US company with one owner. Every request the
 sandbox logs (`app.extensions["stripe_sandbox"].log`) is attributed to the request of ours that
@@ -9,14 +9,17 @@ made it, so the figures are exact counts, not timings: they do not depend on the
 Printed per journey: each of our requests with the Stripe operations it caused; writes and reads
 by operation; the minimum writes (account create, one update per step with account answers, one
 call per file, per person and for the bank account, which may travel in its step's update); the
-calls made by page views (GET; the target is none) and by opening the link; and what the webhook
-events of the onboarding cost when each is delivered once.
+calls made by page views (GET; the target is none) and by opening the link; and the webhook
+reads: the Stripe calls made while handling the onboarding's webhook events, each delivered once,
+in the order Stripe created them (target 0: an event carries the state it reports; see
+`onboarding/services/events.py`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -99,8 +102,11 @@ def _app(workdir: Path) -> Any:
     })
 
 
-def count(app: Any, business_type: str) -> Count:
-    """Complete one onboarding and attribute every sandbox request to the request of ours that made it."""
+def count(app: Any, business_type: str, shuffle: int = 0) -> Count:
+    """Complete one onboarding and attribute every sandbox request to the request of ours that made it.
+
+    With `shuffle`, the onboarding's events are delivered in a random order (that seed's), not in order.
+    """
     sandbox = app.extensions["stripe_sandbox"]
     result = Count(business_type, [])
     transport = harness.FlaskTransport(app.test_client())
@@ -123,16 +129,22 @@ def count(app: Any, business_type: str) -> Count:
     state = harness.account_state(harness.Browser(transport), journey.account_id)
     if not harness.is_enabled(state):
         raise harness.JourneyError(f"{business_type}: not enabled at the end: {state['requirements']}")
-    result.webhook_events, result.webhook_operations = _deliver_webhooks(app, sandbox, state["stripe_id"])
+    result.webhook_events, result.webhook_operations = _deliver_webhooks(app, sandbox, state["stripe_id"], shuffle)
+    _check_cache(app, state["stripe_id"])
     return result
 
 
-def _deliver_webhooks(app: Any, sandbox: Any, stripe_id: str) -> tuple[int, list[str]]:
-    """Deliver the account's events once each, signed as Stripe signs them; return the calls they caused."""
+def _deliver_webhooks(app: Any, sandbox: Any, stripe_id: str, shuffle: int = 0) -> tuple[int, list[str]]:
+    """Deliver the account's events once each, signed as Stripe signs them; return the calls they caused.
+
+    In the order they were created, or with `shuffle`, in that seed's random order.
+    """
     from stripe_sandbox.webhooks import sign
 
     client = app.test_client()
     events = [e for e in sandbox.store.events.values() if e["account"] == stripe_id]
+    if shuffle:
+        random.Random(shuffle).shuffle(events)
     before = len(sandbox.log)
     for event in events:
         payload = json.dumps(event).encode()
@@ -142,6 +154,32 @@ def _deliver_webhooks(app: Any, sandbox: Any, stripe_id: str) -> tuple[int, list
             if response.status_code != 200:
                 raise harness.JourneyError(f"webhook {event['type']}: {response.status_code}")
     return len(events), [e["operation"] for e in sandbox.log[before:]]
+
+
+def _check_cache(app: Any, stripe_id: str) -> None:
+    """Fail unless our cache, after the events, holds what a fresh read of the account and its people builds."""
+    from sqlmodel import Session
+
+    from onboarding.db import get_engine
+    from onboarding.models import ConnectedAccount
+    from onboarding.services.accounts import fetch_account, find_account
+
+    def cached(row: ConnectedAccount) -> dict[str, Any]:
+        profile = dict(row.stripe_profile or {})
+        profile["external_accounts"] = sorted(profile["external_accounts"]["data"], key=lambda b: b["id"])
+        persons = sorted(row.stripe_persons or [], key=lambda p: p["id"]) if row.business_type != "individual" else None
+        return {"requirements": row.requirements, "future_requirements": row.future_requirements,
+                "capabilities": row.capabilities, "charges_enabled": row.charges_enabled,
+                "payouts_enabled": row.payouts_enabled, "details_submitted": row.details_submitted,
+                "profile": profile, "persons": persons}
+
+    with Session(get_engine(app)) as session:
+        row = find_account(session, stripe_id)
+        fresh = ConnectedAccount(country=row.country, business_type=row.business_type)
+        # After the counting: these reads are the check's, attributed to nothing.
+        fetch_account(app.extensions["gateway"], row, True).apply_to(fresh, row.updated_at)
+        if cached(row) != cached(fresh):
+            raise harness.JourneyError(f"{stripe_id}: after the events, the cache differs from Stripe's state")
 
 
 def _fmt(counter: Counter[str]) -> str:
@@ -172,8 +210,8 @@ def report(result: Count) -> str:
         (f"  page views (GET of the wizard's pages and the status page): {len(gets)} requests, "
          f"{sum(page_views.values())} Stripe calls ({_fmt(page_views)}); target 0"),
         f"  opening the link (GET /onboard/{{token}}, a deliberate refresh): {_fmt(opening)}",
-        (f"  webhook events of this onboarding: {result.webhook_events}; delivering each once costs "
-         f"{len(result.webhook_operations)} Stripe calls ({_fmt(Counter(result.webhook_operations))})"),
+        (f"  webhook reads: {len(result.webhook_operations)} Stripe calls for the {result.webhook_events} events "
+         f"of this onboarding, each delivered once, in order ({_fmt(Counter(result.webhook_operations))}); target 0"),
     ]
     return "\n".join(lines)
 
@@ -182,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     """Count the calls of a US individual and a US company; print the figures."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true", help="print the counts as JSON instead")
+    parser.add_argument("--shuffled", type=int, default=0, metavar="N",
+                        help="also run N more journeys of each kind, their events delivered in a random order")
     args = parser.parse_args(argv)
     if not args.json:
         print(f"machine: {harness.machine()}\n")
@@ -189,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         app = _app(workdir)
         try:
             results = [count(app, business_type) for business_type in ("individual", "company")]
+            shuffled = {business_type: [count(app, business_type, seed) for seed in range(1, args.shuffled + 1)]
+                        for business_type in ("individual", "company")} if args.shuffled else {}
         finally:
             app.extensions["stripe_sandbox"].close()
     if args.json:
@@ -197,10 +239,18 @@ def main(argv: list[str] | None = None) -> int:
             "writes": r.operations(writes=True), "reads": r.operations(writes=False),
             "minimum_writes": r.minimum_writes(), "page_view_calls": r.operations(requests="page views"),
             "link_opening_calls": r.operations(requests="link opening"),
-            "webhook_events": r.webhook_events, "webhook_calls": Counter(r.webhook_operations),
-            "requests": [c.__dict__ for c in r.calls]} for r in results], indent=2))
-    else:
-        print("\n\n".join(report(r) for r in results))
+            "webhook_events": r.webhook_events, "webhook_reads": Counter(r.webhook_operations),
+            "requests": [c.__dict__ for c in r.calls]} for r in results]
+            + [{"business_type": business_type, "shuffled_webhook_reads": [Counter(r.webhook_operations) for r in runs]}
+               for business_type, runs in shuffled.items()], indent=2))
+        return 0
+    print("\n\n".join(report(r) for r in results))
+    for business_type, runs in shuffled.items():
+        reads = sorted(len(r.webhook_operations) for r in runs)
+        total: Counter[str] = sum((Counter(r.webhook_operations) for r in runs), Counter())
+        print(f"\nUS {business_type}, events delivered shuffled ({len(runs)} journeys, seeds 1-{len(runs)}): "
+              f"webhook reads per journey min {reads[0]}, median {reads[len(reads) // 2]}, max {reads[-1]} "
+              f"({_fmt(total)} in all); cache equal to Stripe's after each")
     return 0
 
 

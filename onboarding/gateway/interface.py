@@ -128,6 +128,7 @@ class Gateway(Protocol):
     """The Stripe operations onboarding needs. Writes take the idempotency key we stored first."""
 
     mode: str  # "stripe", "sandbox-server" or "sandbox"
+    api_version: str  # the Stripe API version its requests pin (and its answers' shape)
 
     def create_account(self, params: dict[str, Any], *, idempotency_key: str) -> StripeObject:
         """Create a connected account."""

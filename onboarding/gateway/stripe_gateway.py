@@ -105,6 +105,7 @@ class StripeGateway:
         self.client = client
         self.webhook_secrets = webhook_secrets
         self.mode = mode
+        self.api_version = stripe.api_version  # what the SDK sends as Stripe-Version
 
     @classmethod
     def build(cls, api_key: str, *, api_base: str | None, webhook_secrets: list[str], max_network_retries: int,

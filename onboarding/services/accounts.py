@@ -98,7 +98,7 @@ class StripeState:
         """Cache this state on our row."""
         row.apply_stripe_state(self.account, now)
         if self.persons is not None:
-            row.keep_persons(self.persons)
+            row.keep_persons(self.persons, now)
 
 
 def read_account(gateway: Gateway, account: ConnectedAccount, *, persons: bool = True) -> StripeState | None:

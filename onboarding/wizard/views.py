@@ -91,8 +91,9 @@ def _cached_persons(account: ConnectedAccount) -> list[dict[str, Any]]:
 def _stripe_state(account: ConnectedAccount) -> dict[str, Any]:
     """Return what Stripe holds of the answers, from our cache (kept by every write and webhook)."""
     if account.stripe_profile is None and account.stripe_id:
-        try:  # a row from before the cache: read Stripe once and keep it
-            account.apply_stripe_state(get_gateway(current_app).retrieve_account(account.stripe_id), utcnow())
+        try:  # a row from before the cache: read Stripe once and keep it, as of when the read began
+            began = utcnow()
+            account.apply_stripe_state(get_gateway(current_app).retrieve_account(account.stripe_id), began)
             get_session().add(account)
         except GatewayError:
             return {}  # the form still works; it just is not prefilled

@@ -1,7 +1,7 @@
 """hosted flows: each Account Link a user was sent to Stripe's hosted onboarding with
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06 12:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0008'
-down_revision = '0006'  # the lead re-chains it after 0007 when the branches are merged
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
