@@ -17,13 +17,14 @@ from flask import (Blueprint, Flask, Response, abort, current_app, make_response
 from flask.typing import ResponseReturnValue
 
 from .catalog import get_catalog
-from .db import get_session
+from .db import get_engine, get_session
 from .gateway.setup import get_gateway
 from .i18n import SESSION_KEY as LOCALE_KEY
 from .models import ConnectedAccount, OnboardingLink
 from .models.types import utcnow
 from .security import csp_sending_forms_to_stripe
 from .services.accounts import read_account
+from .services.answers import repair
 from .services.hosted import describe, stripe_only_due
 from .services.links import LinkRefused, check_link, claim_link
 from .services.status import account_status
@@ -110,7 +111,10 @@ def current_account(link: OnboardingLink) -> ConnectedAccount:
 def status() -> ResponseReturnValue:
     """Show the account's state: enabled, pending, what is still needed and by when."""
     link = current_link()
-    return status_page(link, current_account(link))
+    account = current_account(link)
+    if repair(get_engine(current_app), get_gateway(current_app), account.id, utcnow()):  # a lost answer, first
+        get_session().refresh(account)
+    return status_page(link, account)
 
 
 def status_page(link: OnboardingLink, account: ConnectedAccount, *, stripe_unreachable: bool = False,

@@ -30,5 +30,11 @@ class StripeWrite(SQLModel, table=True):
     # The parameters, kept only for writes whose parameters hold nothing personal (`accounts.create`),
     # so that `flask outbox retry` can send them again with the same key.
     replay: dict[str, Any] | None = Field(default=None, sa_column=json_column(nullable=True))
+    # What Stripe answered a write the cache keeps (an account, a person; never a number: Stripe returns
+    # none), recorded on its own like the key, whether or not the request that asked commits; and when
+    # the cache took it, set in the same transaction as the cache (see `services/outbox.py`).
+    answer: dict[str, Any] | None = Field(default=None, sa_column=json_column(nullable=True))
+    applied_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    visit: str | None = Field(default=None, index=True, max_length=64)  # the onboarding link whose visit wrote
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(nullable=False))
     completed_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))

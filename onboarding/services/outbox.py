@@ -7,6 +7,12 @@ by independent sessions too: the outbox is a log of what Stripe was asked and an
 not the request that asked commits, and the request's own session stays free of writes until its single
 commit at the end (SQLite has one writer: a request holding the write lock would block the next key).
 
+What Stripe answered a write the cache keeps (`KEPT_ANSWERS`: an account, a person) is recorded the same
+way, with the key: if the request's own commit then fails (the database went away after Stripe said
+yes), the answer is still known, and `services/answers.py` puts it into the cache on the account's next
+view or `flask outbox retry`. The cache marks it taken (`applied_at`) in the request's own transaction,
+so the mark and the cache commit or fail together.
+
 A key is spent once Stripe has answered it for good: a refusal or a 429 (`failed`: nothing was
 written), a 500 (Stripe replays even those) or a conflict, the same key with other parameters after the
 user changed an answer (`spent`: the write may have happened). The next attempt at the same write then
@@ -31,6 +37,10 @@ from ..models import StripeWrite
 WRITE_MARKER = "onboarding_write"  # metadata naming the key series of the write that created an object
 SPENT = ("failed", "spent")  # statuses whose key Stripe will only ever replay
 MAX_SERIES = 20  # attempts at one write that Stripe answered for good; beyond it the form needs a new visit
+# Writes whose answer is the state the cache keeps; other answers (files, links) are not recorded.
+# (`accounts.create` is not: without its committed row there is no account to repair; `flask outbox retry`
+# sends it again with its kept parameters instead.)
+KEPT_ANSWERS = frozenset({"accounts.update", "persons.create", "persons.update", "persons.delete"})
 
 
 def new_key(operation: str) -> str:
@@ -51,7 +61,8 @@ def history(session: Session, base: str) -> list[StripeWrite]:
 
 
 def reserve(engine: Engine, operation: str, *, account_id: str | None, target: str | None,
-            now: datetime, key: str | None = None, replay: dict[str, Any] | None = None) -> str:
+            now: datetime, key: str | None = None, replay: dict[str, Any] | None = None,
+            visit: str | None = None) -> str:
     """Store a pending write with the first unspent key of its series, committed at once; return the key."""
     base = key or new_key(operation)
     with independent_session(engine) as session:
@@ -60,7 +71,7 @@ def reserve(engine: Engine, operation: str, *, account_id: str | None, target: s
         if key is None:
             raise Unavailable("This form was sent too many times; open the step again.")
         write = rows.get(key) or StripeWrite(idempotency_key=key, account_id=account_id, operation=operation,
-                                             target=target, created_at=now, replay=replay)
+                                             target=target, created_at=now, replay=replay, visit=visit)
         write.status = "pending"
         write.attempts += 1
         session.add(write)
@@ -78,9 +89,15 @@ def _record_failure(engine: Engine, key: str, exc: GatewayError, status: str, no
 
 def perform(engine: Engine, operation: str, call: Callable[[str], dict[str, Any]], *,
             account_id: str | None, target: str | None, now: datetime, key: str | None = None,
-            replay: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Reserve a key, make the call with it, and record the outcome in the request's session."""
-    key = reserve(engine, operation, account_id=account_id, target=target, now=now, key=key, replay=replay)
+            replay: dict[str, Any] | None = None, visit: str | None = None,
+            answered: list[str] | None = None) -> dict[str, Any]:
+    """Reserve a key, make the call with it, and record the outcome on its own; return Stripe's answer.
+
+    `answered` collects the key of a write Stripe said yes to, for the caller to mark its answer taken
+    by the cache in the request's transaction (`answers.taken_on_commit`).
+    """
+    key = reserve(engine, operation, account_id=account_id, target=target, now=now, key=key, replay=replay,
+                  visit=visit)
     try:
         result = call(key)
     except Unavailable as exc:
@@ -95,16 +112,29 @@ def perform(engine: Engine, operation: str, call: Callable[[str], dict[str, Any]
         _record_failure(engine, key, exc, "failed", now)
         raise
     complete(engine, key, result, now)
+    if answered is not None:
+        answered.append(key)
     return result
 
 
 def complete(engine: Engine, key: str, result: dict[str, Any], now: datetime) -> None:
-    """Record a write's success."""
+    """Record a write's success, and the answer when the cache keeps it (`KEPT_ANSWERS`)."""
     with independent_session(engine) as session:
         write = session.exec(select(StripeWrite).where(StripeWrite.idempotency_key == key)).one()
         write.status, write.completed_at, write.result_id = "succeeded", now, result.get("id")
         write.error_code = write.error_message = None
+        if write.operation in KEPT_ANSWERS and result.get("object") in ("account", "person"):
+            write.answer = _plain(result)
         session.add(write)
+
+
+def _plain(obj: Any) -> Any:
+    """Return an SDK object as plain JSON data (StripeObject is a dict subclass with objects inside)."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_plain(v) for v in obj]
+    return obj
 
 
 def unsettled(engine: Engine, base: str) -> list[str]:

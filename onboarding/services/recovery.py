@@ -7,6 +7,8 @@ dropped connection, a timeout, a killed worker). What the retry can do depends o
   Stripe either replays the account it made or makes it now, and our row for it is added.
 - `persons.create` carries a marker in its metadata: the person is looked up on the account; found,
   the write succeeded; not found, it never reached Stripe.
+- A write Stripe said yes to whose request then failed to commit has its answer recorded: the answer
+  is put into the cache (`services/answers.py`), as the account's next view would.
 - Every other write carried personal data that we never keep (names, ID and account numbers, files),
   so it cannot be sent again: the account and its people are re-read from Stripe, so that the forms
   show what landed and ask again for what did not, and the write is marked `abandoned`.
@@ -30,6 +32,7 @@ from ..models import ConnectedAccount, StripeWrite
 from ..models.types import as_utc
 from . import outbox
 from .accounts import finish_creation, marked_person, refresh_account
+from .answers import repair
 
 
 @dataclass
@@ -41,6 +44,7 @@ class Drained:
     abandoned: int = 0  # writes that cannot be sent again; their account was re-read
     errors: int = 0  # Stripe could not be reached: left pending for the next run
     left: int = 0  # younger than the grace period
+    repaired: int = 0  # answers of Stripe a failed commit kept out of the cache, put into it
 
     def as_dict(self) -> dict[str, Any]:
         """Return the counts as JSON-ready data."""
@@ -50,6 +54,7 @@ class Drained:
 def drain(engine: Engine, gateway: Gateway, now: datetime, *, grace: timedelta) -> Drained:
     """Settle every pending write older than `grace`; each account's changes commit on their own."""
     drained = Drained()
+    drained.repaired = _repair_lost_answers(engine, gateway, now, grace)
     with Session(engine) as session:
         pending = list(session.exec(select(StripeWrite).where(StripeWrite.status == "pending")
                                     .order_by(col(StripeWrite.id))).all())
@@ -63,6 +68,15 @@ def drain(engine: Engine, gateway: Gateway, now: datetime, *, grace: timedelta) 
         except GatewayError:
             drained.errors += 1
     return drained
+
+
+def _repair_lost_answers(engine: Engine, gateway: Gateway, now: datetime, grace: timedelta) -> int:
+    """Put into the cache every answer Stripe gave whose request failed to commit (older than `grace`)."""
+    with Session(engine) as session:
+        accounts = {row.account_id for row in session.exec(select(StripeWrite).where(
+            StripeWrite.status == "succeeded", col(StripeWrite.applied_at).is_(None),
+            col(StripeWrite.completed_at) <= now - grace)).all() if row.answer}
+    return sum(repair(engine, gateway, account_id, now) for account_id in sorted(a for a in accounts if a))
 
 
 def _settle(engine: Engine, gateway: Gateway, write: StripeWrite, now: datetime, drained: Drained,

@@ -15,15 +15,16 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from requirements_catalog import Version
 from requirements_catalog.values import N_, Context, bank_parameters, check
 
 from ..gateway import BankAccount, Gateway, GatewayError, IdempotencyConflict, InvalidRequest, RateLimited
-from ..models import ConnectedAccount
+from ..models import ConnectedAccount, StripeWrite
 from ..services import outbox
-from ..services.accounts import marked_person
+from ..services.answers import taken_on_commit
+from ..services.accounts import all_persons, marked_person
 from .questions import Question, read_answer, to_params
 from .stripe_errors import message_for
 
@@ -87,6 +88,13 @@ class Visit:
     user_agent: str
     submission: str
     test_mode: bool
+    link_id: str | None = None  # the onboarding link whose visit this is (a person it made is found again)
+
+
+def _name(person: Mapping[str, Any]) -> tuple[str, str]:
+    """Return a person's first and last name as compared within a visit: case and spaces do not count."""
+    return tuple(" ".join(str(person.get(k) or "").split()).casefold()  # type: ignore[return-value]
+                 for k in ("first_name", "last_name"))
 
 
 def _key(account: ConnectedAccount, submission: str, operation: str, index: int | str = 0) -> str:
@@ -167,11 +175,11 @@ def submit_step(db: Session, engine: Engine, gateway: Gateway, account: Connecte
     by_name = {q.name: q for q in questions}
     try:
         try:
-            writer.step(version, by_name, answers, uploads, person)
+            writer.step(version, by_name, answers, uploads, person, db)
         except IdempotencyConflict:
             # The user changed an answer after an attempt whose outcome we never learned: that key is
             # spent, and the step goes again with the next keys of its series (see services/outbox.py).
-            writer.step(version, by_name, answers, uploads, person)
+            writer.step(version, by_name, answers, uploads, person, db)
         db.add(account)
     except InvalidRequest as exc:
         _place_stripe_error(exc, questions, outcome)
@@ -179,6 +187,8 @@ def submit_step(db: Session, engine: Engine, gateway: Gateway, account: Connecte
         outcome.fail(N_("Too many requests right now. Wait a moment and try again."))
     except GatewayError:
         outcome.fail(N_("We could not reach Stripe. Your answers are kept here; try again in a moment."))
+    finally:
+        taken_on_commit(db, writer.answered, visit.now)  # what the cache took commits with it
     return outcome
 
 
@@ -201,6 +211,8 @@ def remove_person(db: Session, engine: Engine, gateway: Gateway, account: Connec
         db.add(account)
     except GatewayError:
         outcome.fail(N_("We could not reach Stripe. Your answers are kept here; try again in a moment."))
+    finally:
+        taken_on_commit(db, writer.answered, visit.now)
     return outcome
 
 
@@ -212,6 +224,7 @@ class _Writer:
     gateway: Gateway
     account: ConnectedAccount
     visit: Visit
+    answered: list[str] = field(default_factory=list)  # keys of the writes Stripe said yes to
 
     @property
     def stripe_id(self) -> str:
@@ -223,10 +236,11 @@ class _Writer:
     def perform(self, operation: str, call: Any, target: str | None, index: int | str = 0) -> dict[str, Any]:
         """Make one write with the key of this submission, operation and `index` (a number, or the object's id)."""
         return outbox.perform(self.engine, operation, call, account_id=self.account.id, target=target,
-                              now=self.visit.now, key=_key(self.account, self.visit.submission, operation, index))
+                              now=self.visit.now, key=_key(self.account, self.visit.submission, operation, index),
+                              visit=self.visit.link_id, answered=self.answered)
 
     def step(self, version: Version, by_name: dict[str, Question], answers: dict[str, Any],
-             uploads: dict[str, tuple[Question, str, bytes]], person: PersonTarget | None) -> None:
+             uploads: dict[str, tuple[Question, str, bytes]], person: PersonTarget | None, db: Session) -> None:
         """Send a checked step: files, the person, then the account update (with the bank account).
 
         The update's answer is the whole account and refreshes the cache; without one the account is
@@ -235,7 +249,7 @@ class _Writer:
         account = self.account
         params = self._account_params(by_name, answers, uploads)
         if person is not None:
-            self._person(person, params.pop(person.role, {}))
+            self._person(person, params.pop(person.role, {}), db)
         for name, answer in answers.items():
             if by_name[name].field.type == "bank_account":
                 # Through the account update, not external_accounts.create: it replaces the default
@@ -279,13 +293,13 @@ class _Writer:
             _set(params, name, [uploaded["id"]] if name == question.name else uploaded["id"])
         return params
 
-    def _person(self, person: PersonTarget, params: dict[str, Any]) -> None:
+    def _person(self, person: PersonTarget, params: dict[str, Any], db: Session) -> None:
         account, gateway = self.account, self.gateway
         params.setdefault("relationship", {})[person.relationship] = True
         person_id = person.person_id
         if person_id is None:
             base = _key(account, self.visit.submission, "persons.create")
-            person_id = self._created_earlier(base)
+            person_id = self._created_earlier(base) or self._made_this_visit(db, person.relationship, params)
         if person_id is None:
             # The marker lets a later attempt find this person if Stripe's answer never reaches us.
             marked = {**params, "metadata": {outbox.WRITE_MARKER: base}}
@@ -297,6 +311,35 @@ class _Writer:
                 self.stripe_id, found, params, idempotency_key=key), found)
         account.keep_person(result)
 
+    def _made_this_visit(self, db: Session, relationship: str, params: dict[str, Any]) -> str | None:
+        """Return a person this visit already created at Stripe with the same role and name, sent again.
+
+        A fresh form has a new submission, so the marker of `_created_earlier` cannot find a person an
+        earlier form of this visit created (its request may have failed after Stripe said yes, leaving
+        the person out of our cache and the list the user sees). Within one visit, the same role and the
+        same name are the same person: the answers update them instead of adding a second. Stripe's
+        recorded answers say who was made; an attempt whose answer never came is looked up at Stripe by
+        its marker (one read, only then).
+        """
+        wanted = _name(params)
+        if not self.visit.link_id or wanted == ("", ""):
+            return None
+        writes = db.exec(select(StripeWrite).where(
+            StripeWrite.account_id == self.account.id, StripeWrite.visit == self.visit.link_id,
+            col(StripeWrite.operation).in_(("persons.create", "persons.delete")))).all()
+        deleted = {w.target for w in writes if w.operation == "persons.delete" and w.status == "succeeded"}
+        made = [w.answer for w in writes if w.operation == "persons.create" and w.status == "succeeded" and w.answer]
+        unknown = {w.idempotency_key.split(".")[0] for w in writes
+                   if w.operation == "persons.create" and w.status in ("pending", "spent")}
+        if unknown:
+            made += [p for p in all_persons(self.gateway, self.stripe_id)
+                     if (p.get("metadata") or {}).get(outbox.WRITE_MARKER) in unknown]
+        for answer in made:
+            same_role = bool((answer.get("relationship") or {}).get(relationship))
+            if answer.get("id") not in deleted and same_role and _name(answer) == wanted:
+                return str(answer["id"])
+        return None
+
     def _created_earlier(self, base: str) -> str | None:
         """Return the person an earlier attempt at this submission created, when its answer was lost."""
         lost = outbox.unsettled(self.engine, base)
@@ -306,6 +349,7 @@ class _Writer:
         if person is None:
             return None
         outbox.complete(self.engine, lost[-1], person, self.visit.now)  # what the lost answer would have said
+        self.answered.append(lost[-1])  # and the cache takes it in this request
         return str(person["id"])
 
     def _bank_account(self, version: Version, question: Question, answer: dict[str, Any]) -> BankAccount:

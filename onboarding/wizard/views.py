@@ -28,6 +28,7 @@ from ..models.types import as_utc, utcnow
 from ..portal import SESSION_KEY, current_account, current_link, visit_data, visit_fields
 from ..requirement_strings import read
 from ..services.accounts import all_persons
+from ..services.answers import repair
 from .pagecache import PageCache
 from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, members, person_roles
 from .plan import BUSINESS_TYPE_STEP, Step, build_steps, due_requirements, needed_fields
@@ -54,6 +55,9 @@ class Visiting:
 def _context() -> Visiting:
     link = current_link()
     account = current_account(link)
+    # What Stripe answered a request whose commit then failed: into the cache before anything is shown.
+    if repair(get_engine(current_app), get_gateway(current_app), account.id, utcnow()):
+        get_session().refresh(account)
     version = get_catalog(current_app).version(account.catalog_version or None)
     country = version.country(account.country)
     persons = _cached_persons(account)
@@ -267,7 +271,7 @@ def _refuse_unexpected(fields: Any, account: ConnectedAccount, version: Version,
 def _visit() -> Visit:
     return Visit(now=utcnow(), ip=request.remote_addr or "", user_agent=request.user_agent.string[:500],
                  submission=request.form.get("submission") or secrets.token_urlsafe(16),
-                 test_mode=get_gateway(current_app).mode != "stripe" or _is_test_key())
+                 test_mode=get_gateway(current_app).mode != "stripe" or _is_test_key(), link_id=current_link().id)
 
 
 def _needing_attention(account: ConnectedAccount) -> set[str]:

@@ -1,0 +1,130 @@
+"""Stripe's answers to our writes, kept by the outbox: taken into the cache with the request, or repaired later.
+
+A request that writes to Stripe puts the answer into the cached account and commits once, at its end.
+If that commit fails after Stripe said yes (the database went away), Stripe holds the change and our
+cache does not. The outbox recorded the answer on its own (`outbox.KEPT_ANSWERS`), so:
+
+- the request marks each answer it put into the cache as taken (`taken_on_commit`): the mark is written
+  by the request's own commit, so it exists exactly when the cache change does;
+- an answer recorded but not taken is put into the cache later (`repair`, in a transaction of its own):
+  on the account's next view (the wizard, the status page) and by `flask outbox retry`, without asking
+  Stripe. Each cached part
+  takes it only when it is newer than what the part holds (`models/ordering.py`): a webhook that arrived
+  meanwhile wins. When the answer's second equals the part's and the states differ, the answer alone
+  cannot say which is newer and the account is read once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from ..db import independent_session
+from ..gateway import Gateway, GatewayError
+from ..models import ConnectedAccount, StripeWrite
+from ..models import ordering
+from ..models.accounts import account_part, person_part
+from ..models.types import as_utc
+from .accounts import refresh_account
+
+logger = logging.getLogger(__name__)
+_PENDING = "onboarding_answers_taken"  # session.info key: (keys, when) to mark at the request's commit
+
+
+def taken_on_commit(session: Session, keys: list[str], now: datetime) -> None:
+    """Mark these writes' answers as taken by the cache when (and only when) this session commits.
+
+    Written in `before_commit`, not now: the request's session stays free of writes until its one
+    commit (SQLite has one writer, and the outbox's own sessions write meanwhile).
+    """
+    if not keys:
+        return
+    pending: list[str] = session.info.setdefault(_PENDING, [])
+    if not pending and not event.contains(session, "before_commit", _mark_taken):
+        event.listen(session, "before_commit", _mark_taken)
+    pending.extend(k for k in keys if k not in pending)
+    session.info[f"{_PENDING}:at"] = now
+
+
+def _mark_taken(session: Session) -> None:
+    keys: list[str] = session.info.pop(_PENDING, [])
+    now = session.info.pop(f"{_PENDING}:at", None)
+    if keys:
+        session.execute(update(StripeWrite).where(col(StripeWrite.idempotency_key).in_(keys))
+                        .values(applied_at=now))
+
+
+def untaken(session: Session, account_id: str) -> list[StripeWrite]:
+    """Return the account's writes Stripe said yes to whose answer the cache never took, oldest first."""
+    rows = session.exec(
+        select(StripeWrite).where(StripeWrite.account_id == account_id, StripeWrite.status == "succeeded",
+                                  col(StripeWrite.applied_at).is_(None))
+        .order_by(col(StripeWrite.id))).all()
+    # In Python: a JSON column stores "no answer" as JSON null, which SQL's IS NULL does not match.
+    return [row for row in rows if row.answer and row.answer.get("id")]
+
+
+def repair(engine: Engine, gateway: Gateway, account_id: str, now: datetime) -> int:
+    """Put the account's untaken answers into the cache; return how many were taken.
+
+    In a transaction of its own, committed before the caller goes on: the cache and the marks that it
+    took the answers commit together, and the request's own session stays free of writes (it reloads
+    the account when something was taken). When an answer cannot be placed (see the module's docstring)
+    the account and its people are read once instead; if Stripe cannot be reached then, the answers
+    wait for the next view.
+    """
+    with Session(engine) as probe:
+        if not untaken(probe, account_id):
+            return 0
+    with independent_session(engine) as session:
+        account = session.get(ConnectedAccount, account_id)
+        writes = untaken(session, account_id)
+        if account is None or not writes:
+            return 0
+        unsure = False
+        for write in writes:
+            unsure = _take(account, write) or unsure
+        if unsure:
+            try:
+                refresh_account(session, gateway, account, now, persons=True)
+            except GatewayError:
+                logger.warning("could not read account %s to place a lost answer; trying on its next view",
+                               account.id)
+                session.rollback()
+                return 0
+        for write in writes:
+            write.applied_at = now
+            session.add(write)
+        session.add(account)
+    logger.info("took %d answer(s) of Stripe that a failed commit had lost, for account %s", len(writes), account_id)
+    return len(writes)
+
+
+def _take(account: ConnectedAccount, write: StripeWrite) -> bool:
+    """Put one answer into the cache where it is newer; return True when it cannot be placed."""
+    answer: dict[str, Any] = write.answer or {}
+    when = as_utc(write.completed_at or write.created_at)
+    at = ordering.second(when)
+    if answer.get("object") == "account":
+        key, state = "account", account_part(answer)
+    elif answer.get("deleted"):
+        key, state = f"person:{answer.get('id')}", None
+    else:
+        key, state = f"person:{answer.get('id')}", person_part(answer)
+    mark = ordering.mark_of(account.stripe_marks, key)
+    if mark is not None and mark["at"] > at:
+        return False  # the cache holds a newer state (an event, a read)
+    if mark is not None and mark["at"] == at:
+        return mark.get("fp") != ordering.fingerprint(state)
+    if answer.get("object") == "account":
+        account.apply_stripe_state(answer, when)
+    elif state is None:
+        account.forget_person(str(answer.get("id")), now=when)
+    else:
+        account.keep_person(answer, now=when)
+    return False
