@@ -11,7 +11,7 @@ from flask import Flask
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app; `config` overrides the environment (tests pass a mapping here)."""
     from . import api, branding, catalog, catalog_cli, cli, config as settings, csrf, db, health, i18n, portal, views
-    from . import compliance, hosted, notify, security, webhooks
+    from . import compliance, errors, hosted, notify, security, webhooks
     from .gateway import setup as gateway_setup
     from .wizard import views as wizard_views
 
@@ -31,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     hosted.init_app(app)
     wizard_views.init_app(app)
     app.register_blueprint(compliance.bp)
+    errors.init_app(app)  # branded 5xx pages; 503 with Retry-After while the database is unavailable
     csrf.init_app(app)
     security.init_app(app)
     cli.init_app(app)

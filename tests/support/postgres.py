@@ -8,6 +8,11 @@ Usage::
         engine = create_engine(url)
         ...
 
+    server = PostgresServer(tmp_dir)       # a server of one's own, to take down and bring back
+    with server as url:
+        server.pause()                       # an outage: connections end, the port refuses
+        server.resume()                      # back on the same port: the URL stays valid
+
 The server runs from a private data directory with durability switched off
 (``fsync``/``synchronous_commit``/``full_page_writes``), listens only on
 127.0.0.1 with ``trust`` authentication, and is stopped (``-m immediate``) and
@@ -249,6 +254,7 @@ class PostgresServer:
         self.url: str | None = None
         self._extra_dirs: list[Path] = []
         self._run_as: pwd.struct_passwd | None = None
+        self._sock_dir: Path | None = None
         self._started = False
 
     # -- paths ------------------------------------------------------------- #
@@ -389,23 +395,25 @@ class PostgresServer:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             self._run(*base, "--no-locale", timeout=120)
 
+    def _pg_ctl(self, port: int, sock_dir: Path) -> subprocess.CompletedProcess[str]:
+        options = f"-h 127.0.0.1 -p {port} -k {shlex.quote(str(sock_dir))} {_SERVER_OPTIONS}"
+        return self._run(
+            str(self.bin_dir / "pg_ctl"),
+            "-D", str(self.data_dir),
+            "-l", str(self.log_path),
+            "-w", "-t", "60",
+            "-o", options,
+            "start",
+            timeout=90,
+            check=False,
+        )
+
     def _pg_ctl_start(self, sock_dir: Path) -> None:
+        self._sock_dir = sock_dir
         for attempt in range(1, _PORT_ATTEMPTS + 1):
             port = _free_port()
             log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-            options = (
-                f"-h 127.0.0.1 -p {port} -k {shlex.quote(str(sock_dir))} {_SERVER_OPTIONS}"
-            )
-            proc = self._run(
-                str(self.bin_dir / "pg_ctl"),
-                "-D", str(self.data_dir),
-                "-l", str(self.log_path),
-                "-w", "-t", "60",
-                "-o", options,
-                "start",
-                timeout=90,
-                check=False,
-            )
+            proc = self._pg_ctl(port, sock_dir)
             if proc.returncode == 0:
                 self.port = port
                 return
@@ -445,6 +453,24 @@ class PostgresServer:
             self.stop()
             raise
         return self.url
+
+    def pause(self, mode: str = "fast") -> None:
+        """Stop the server as an outage would, keeping its data and port: ``resume()`` starts it again.
+
+        ``fast`` ends the clients' connections as a restart does; ``immediate`` as a crash does.
+        """
+        if self.port is None or self._sock_dir is None:
+            raise PostgresHarnessError("server not started")
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "-t", "30", "stop",
+                  timeout=45)
+
+    def resume(self) -> None:
+        """Start a paused server again, on the same port (its URL stays valid)."""
+        if self.port is None or self._sock_dir is None:
+            raise PostgresHarnessError("server not started")
+        proc = self._pg_ctl(self.port, self._sock_dir)
+        if proc.returncode != 0:
+            raise self._error(f"pg_ctl start (resume on port {self.port}) failed:\n{(proc.stdout + proc.stderr).strip()}")
 
     def _postmaster_pid(self) -> int | None:
         try:

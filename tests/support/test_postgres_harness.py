@@ -102,6 +102,24 @@ def test_server_stopped_and_data_dir_removed(tmp_path: Path) -> None:
 
 
 @requires_pg_bin
+def test_pause_and_resume_keep_the_port_and_the_data(tmp_path: Path) -> None:
+    server = PostgresServer(tmp_path)
+    with server as url:
+        port = make_url(url).port
+        assert port is not None and _roundtrip(url) == [(1, "ä-unicode"), (2, "plain")]
+        server.pause()
+        assert not _port_open(port)
+        server.resume()
+        assert _port_open(port)  # the same URL reaches it again
+        engine = create_engine(url)
+        try:
+            with engine.connect() as conn:
+                assert conn.execute(text("select count(*) from widget")).scalar_one() == 2
+        finally:
+            engine.dispose()
+
+
+@requires_pg_bin
 def test_cleanup_on_exception(tmp_path: Path) -> None:
     server = PostgresServer(tmp_path)
     with pytest.raises(RuntimeError, match="boom"), server as url:
