@@ -25,6 +25,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from .db import discard_session, get_engine
+from .services.answers import stripe_said_yes
 from .migrate import schema_problem
 
 # Seconds a client should wait before retrying during an outage. A PostgreSQL restart takes a few seconds
@@ -78,7 +79,13 @@ def _propagates() -> bool:
 
 
 def unavailable(reason: str | None = None) -> ResponseReturnValue:
-    """Answer 503 with Retry-After: the branded "try again in a moment" page, or JSON for the API and webhooks."""
+    """Answer 503 with Retry-After: the branded "try again in a moment" page, or JSON for the API and webhooks.
+
+    A wizard request that Stripe had already said yes to (its answers are kept, `services/answers.py`)
+    shows "we saved part of this, check and continue" instead: the next view puts Stripe's answers into
+    the cache, so the user finds them there.
+    """
+    saved_part = stripe_said_yes()
     discard_session()
     ref = reference()
     current_app.logger.warning("service unavailable, reference %s, %s %s: %s", ref, request.method,
@@ -89,6 +96,8 @@ def unavailable(reason: str | None = None) -> ResponseReturnValue:
         body = jsonify({"error": {"type": "service_unavailable", "code": "database_unavailable" if reason else None,
                                   "param": None, "message": f"The service is unavailable for a moment (reference "
                                                             f"{ref}). Retry after {RETRY_AFTER_SECONDS} seconds."}})
+    elif saved_part and request.blueprint == "wizard":
+        body = render_template("errors/saved_part.html", reference=ref)
     else:
         body = render_template("errors/unavailable.html", reference=ref)
     return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}

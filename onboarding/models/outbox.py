@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from .types import json_column, tz_column, utcnow
@@ -33,7 +34,8 @@ class StripeWrite(SQLModel, table=True):
     # What Stripe answered a write the cache keeps (an account, a person; never a number: Stripe returns
     # none), recorded on its own like the key, whether or not the request that asked commits; and when
     # the cache took it, set in the same transaction as the cache (see `services/outbox.py`).
-    answer: dict[str, Any] | None = Field(default=None, sa_column=json_column(nullable=True))
+    # SQL NULL, not JSON null, when there is none: a page view asks the database whether any answer waits.
+    answer: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
     applied_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
     visit: str | None = Field(default=None, index=True, max_length=64)  # the onboarding link whose visit wrote
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(nullable=False))

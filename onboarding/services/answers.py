@@ -20,6 +20,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from flask import g, has_request_context
 from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -34,6 +35,7 @@ from .accounts import refresh_account
 
 logger = logging.getLogger(__name__)
 _PENDING = "onboarding_answers_taken"  # session.info key: (keys, when) to mark at the request's commit
+_SAID_YES = "onboarding_stripe_said_yes"
 
 
 def taken_on_commit(session: Session, keys: list[str], now: datetime) -> None:
@@ -48,7 +50,14 @@ def taken_on_commit(session: Session, keys: list[str], now: datetime) -> None:
     if not pending and not event.contains(session, "before_commit", _mark_taken):
         event.listen(session, "before_commit", _mark_taken)
     pending.extend(k for k in keys if k not in pending)
+    if has_request_context():
+        g.setdefault(_SAID_YES, True)  # outlives the session, which a failed commit discards: the error page reads it
     session.info[f"{_PENDING}:at"] = now
+
+
+def stripe_said_yes() -> bool:
+    """Tell whether this request took answers of Stripe into the cache (to be committed with it)."""
+    return bool(has_request_context() and g.get(_SAID_YES))
 
 
 def _mark_taken(session: Session) -> None:
@@ -61,12 +70,10 @@ def _mark_taken(session: Session) -> None:
 
 def untaken(session: Session, account_id: str) -> list[StripeWrite]:
     """Return the account's writes Stripe said yes to whose answer the cache never took, oldest first."""
-    rows = session.exec(
+    return list(session.exec(
         select(StripeWrite).where(StripeWrite.account_id == account_id, StripeWrite.status == "succeeded",
-                                  col(StripeWrite.applied_at).is_(None))
-        .order_by(col(StripeWrite.id))).all()
-    # In Python: a JSON column stores "no answer" as JSON null, which SQL's IS NULL does not match.
-    return [row for row in rows if row.answer and row.answer.get("id")]
+                                  col(StripeWrite.answer).is_not(None), col(StripeWrite.applied_at).is_(None))
+        .order_by(col(StripeWrite.id))).all())
 
 
 def repair(engine: Engine, gateway: Gateway, account_id: str, now: datetime) -> int:

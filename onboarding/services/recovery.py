@@ -73,9 +73,9 @@ def drain(engine: Engine, gateway: Gateway, now: datetime, *, grace: timedelta) 
 def _repair_lost_answers(engine: Engine, gateway: Gateway, now: datetime, grace: timedelta) -> int:
     """Put into the cache every answer Stripe gave whose request failed to commit (older than `grace`)."""
     with Session(engine) as session:
-        accounts = {row.account_id for row in session.exec(select(StripeWrite).where(
-            StripeWrite.status == "succeeded", col(StripeWrite.applied_at).is_(None),
-            col(StripeWrite.completed_at) <= now - grace)).all() if row.answer}
+        accounts = set(session.exec(select(StripeWrite.account_id).where(
+            StripeWrite.status == "succeeded", col(StripeWrite.answer).is_not(None),
+            col(StripeWrite.applied_at).is_(None), col(StripeWrite.completed_at) <= now - grace)).all())
     return sum(repair(engine, gateway, account_id, now) for account_id in sorted(a for a in accounts if a))
 
 

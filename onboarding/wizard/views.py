@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import bindparam
-from sqlmodel import select
+from sqlmodel import col, select
 
 from requirements_catalog import Version
 
@@ -23,7 +23,7 @@ from ..catalog import get_catalog
 from ..db import get_engine, get_session
 from ..gateway import GatewayError
 from ..gateway.setup import get_gateway
-from ..models import ConnectedAccount, OnboardingLink
+from ..models import ConnectedAccount, OnboardingLink, StripeWrite
 from ..models.types import as_utc, utcnow
 from ..portal import SESSION_KEY, current_account, current_link, visit_data, visit_fields
 from ..requirement_strings import read
@@ -153,7 +153,12 @@ def _page_key(link_id: str, account_id: str, updated_at: datetime, catalog_versi
 @functools.cache
 def _visit_row() -> Any:
     """Return the statement reading what a cached page's key needs (built once: building costs as much as running)."""
-    return (select(OnboardingLink.account_id, ConnectedAccount.updated_at, ConnectedAccount.catalog_version)
+    # `lost`: an answer of Stripe waits for the cache (`services/answers.py`); the page is built anew then.
+    lost = (select(StripeWrite.id).where(StripeWrite.account_id == OnboardingLink.account_id,
+                                         StripeWrite.status == "succeeded", col(StripeWrite.answer).is_not(None),
+                                         col(StripeWrite.applied_at).is_(None)).exists())
+    return (select(OnboardingLink.account_id, ConnectedAccount.updated_at, ConnectedAccount.catalog_version,
+                   lost.label("lost"))
             .join(ConnectedAccount, ConnectedAccount.id == OnboardingLink.account_id)  # type: ignore[arg-type]
             .where(OnboardingLink.id == bindparam("link")))
 
@@ -168,7 +173,7 @@ def _cached_view(step_id: str) -> str | None:
     if data is None:
         return None
     row = get_session().connection().execute(_visit_row(), {"link": data["link"]}).first()
-    if row is None or row.account_id != data["account"]:
+    if row is None or row.account_id != data["account"] or row.lost:
         return None
     key = _page_key(data["link"], row.account_id, row.updated_at, row.catalog_version, step_id)
     return _pages().get(key, generate_csrf())
