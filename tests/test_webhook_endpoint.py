@@ -94,3 +94,59 @@ def test_out_of_order_deliveries_leave_the_newest_state(app: Flask, client: Flas
         due = session.get(ConnectedAccount, created["id"]).requirements["currently_due"]
     assert "business_profile.mcc" not in due and "business_profile.url" not in due  # the newest state stays
     assert sandbox.log[reads:] == []  # placed by the events' own content (tests/test_event_order.py)
+
+
+@pytest.mark.parametrize("known", [False, True], ids=["unknown-account", "known-account"])
+def test_copies_of_one_event_delivered_at_once_are_all_answered_2xx_and_processed_once(
+        app: Flask, client: FlaskClient, known: bool) -> None:
+    """Stripe may deliver an event more than once, and at once: a duplicate is not an error (issue 17)."""
+    import threading
+
+    event = dict(EVENT, id="evt_concurrent_1")
+    if known:
+        created = _account(app, ["--country", "US", "--business-type", "individual"])
+        obj = {"id": created["stripe_id"], "object": "account"}
+        event = dict(event, account=created["stripe_id"], type="ping.unhandled", data={"object": obj})
+    payload = json.dumps(event).encode()
+    header = sign(payload, "whsec_test_secret", int(TEST_NOW.timestamp()))
+    copies = 8
+    start = threading.Barrier(copies)
+    answers: list[tuple[int, Any]] = []
+
+    def deliver() -> None:
+        with app.test_client() as own:
+            start.wait(timeout=10)
+            response = own.post("/webhooks/stripe", data=payload, headers={
+                "Stripe-Signature": header, "Content-Type": "application/json"})
+            answers.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=deliver) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert [status for status, _ in answers] == [200] * copies, answers
+    assert sum(1 for _, body in answers if not body["duplicate"]) == 1
+    with Session(get_engine(app)) as session:
+        assert [e.id for e in session.exec(select(WebhookEvent)).all()] == ["evt_concurrent_1"]
+
+
+def test_an_event_our_endpoint_failed_is_delivered_again_and_applied_once(app: Flask, sandbox: Any) -> None:
+    """Our endpoint answers 500 (Stripe could not be read for it); the sandbox retries as Stripe does."""
+    created = _account(app, ["--country", "US", "--business-type", "individual"])
+    with Session(get_engine(app)) as session:  # a row from before the ordering marks: its next event reads Stripe
+        row = session.get(ConnectedAccount, created["id"])
+        row.stripe_marks = None
+        session.add(row)
+        session.commit()
+    sandbox.dispatcher.retry_schedule = (0.05, 0.05)  # Stripe's waits, compressed
+    sandbox.faults.add("accounts.retrieve", "500", times=1)
+    gateway = app.extensions["gateway"]
+    gateway.update_account(created["stripe_id"], {"business_profile": {"mcc": "5734"}}, idempotency_key="k-retry")
+    sandbox.flush_webhooks(retries=True)
+    deliveries = [d for d in sandbox.dispatcher.deliveries if d["type"] == "account.updated"]
+    assert [d["status"] for d in deliveries][:2] == [500, 200], deliveries
+    with Session(get_engine(app)) as session:
+        account = session.get(ConnectedAccount, created["id"])
+        events = session.exec(select(WebhookEvent).where(WebhookEvent.type == "account.updated")).all()
+    assert len(events) == 1 and "business_profile.mcc" not in account.requirements["currently_due"]

@@ -20,6 +20,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from ..gateway import Gateway
@@ -84,13 +86,28 @@ def record_event(session: Session, gateway: Gateway, event: dict[str, Any], now:
     if not isinstance(kind, str) or kind not in HANDLERS:
         logger.info("Stripe event %s of type %r: recorded, nothing of ours to update", event["id"], kind)
     elif account is not None:
-        if not _apply(session, gateway, account, event, now):
-            return False
-    session.add(WebhookEvent(id=event["id"], type=(kind if isinstance(kind, str) else repr(kind))[:100],
-                             account=account_id if isinstance(account_id, str) else None,
-                             livemode=bool(event.get("livemode")), stripe_created=_created(event) or 0,
-                             payload=event, received_at=now, processed_at=now))
-    return True
+        return _apply(session, gateway, account, event, now)
+    return _insert_once(session, event, now)
+
+
+def _insert_once(session: Session, event: dict[str, Any], now: datetime) -> bool:
+    """Record the event unless it is recorded already; return False for a repeat.
+
+    An insert that yields to a row with the same id (`ON CONFLICT DO NOTHING`, PostgreSQL's and SQLite's):
+    two copies delivered at once both pass the first look, and the second waits for the first's
+    transaction, then writes nothing, instead of failing the request's commit on the primary key.
+    """
+    kind, account_id = event.get("type"), event.get("account")
+    if account_id is None and _object(event).get("object") == "account":
+        account_id = _object(event).get("id")
+    values = {"id": event["id"], "type": (kind if isinstance(kind, str) else repr(kind))[:100],
+              "account": account_id if isinstance(account_id, str) else None, "livemode": bool(event.get("livemode")),
+              "stripe_created": _created(event) or 0, "payload": event, "received_at": now, "processed_at": now}
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # RETURNING, not the row count: psycopg reports -1 for it here.
+    inserted = session.execute(insert(WebhookEvent).values(**values).on_conflict_do_nothing(index_elements=["id"])
+                               .returning(WebhookEvent.id)).first()  # type: ignore[arg-type]
+    return inserted is not None
 
 
 def _apply(session: Session, gateway: Gateway, account: ConnectedAccount, event: dict[str, Any],
@@ -106,6 +123,8 @@ def _apply(session: Session, gateway: Gateway, account: ConnectedAccount, event:
         if checked.read and (fresh is None or checked.persons and not plan.persons):
             session.rollback()  # the row changed so that Stripe must be read after all: without the lock
             continue
+        if not _insert_once(session, event, now):
+            return False  # recorded by a concurrent delivery that got there first
         before = account.needs_action_since
         if checked.read and fresh is not None:
             logger.info("Stripe event %s (%s): account %s re-read from Stripe: %s", event["id"], event["type"],
