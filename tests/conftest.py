@@ -152,3 +152,12 @@ def client(app: Flask) -> FlaskClient:
 def runner(app: Flask) -> FlaskCliRunner:
     """Return a CLI runner."""
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def bare_app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    """Return the app on a database nobody has migrated."""
+    app = create_app(app_config)
+    yield app
+    app.extensions["stripe_sandbox"].close()
+    get_engine(app).dispose()

@@ -171,23 +171,14 @@ def test_an_unreachable_database_answers_503_everywhere(unreachable_app: Flask) 
     assert client.get("/healthz").json["database"] == "unavailable"
 
 
-@pytest.fixture
-def unmigrated_app(app_config: dict[str, Any]) -> Iterator[Flask]:
-    """Return the app on a database nobody has migrated."""
-    app = create_app(app_config)
-    yield app
-    app.extensions["stripe_sandbox"].close()
-    get_engine(app).dispose()
-
-
 def test_an_unmigrated_database_is_the_branded_503_with_the_reason_logged(
-        unmigrated_app: Flask, caplog: pytest.LogCaptureFixture) -> None:
-    client = unmigrated_app.test_client()
+        bare_app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    client = bare_app.test_client()
     ref = assert_try_again_page(client.get("/onboard/some-token"))
     [record] = [r for r in caplog.records if ref in r.getMessage()]
     assert "is not migrated; run `flask --app wsgi db upgrade` first" in record.getMessage()
     assert_json_503(client.get("/api/v1/accounts/acct_1", headers=AUTH))
-    upgrade(get_engine(unmigrated_app))
+    upgrade(get_engine(bare_app))
     assert client.get("/onboard/some-token").status_code == 404  # served again: an unknown link
 
 

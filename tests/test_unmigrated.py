@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +30,6 @@ COMMANDS = {
     "accounts link": ["accounts", "link", "acct_123", *URLS],
     "staff create": ["staff", "create", "sam@example.com", "--password", "correct horse battery"],
 }
-
-
-@pytest.fixture
-def bare_app(app_config: dict[str, Any]) -> Iterator[Flask]:
-    """Return the app on a database nobody has migrated."""
-    app = create_app(app_config)
-    yield app
-    app.extensions["stripe_sandbox"].close()
-    get_engine(app).dispose()
 
 
 def _run(app: Flask, args: list[str]) -> Any:
