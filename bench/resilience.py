@@ -789,6 +789,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per instance (default 2)")
     parser.add_argument("--threads", type=int, default=8, help="threads per worker (default 8)")
     parser.add_argument("--webhook-concurrency", type=int, default=4, help="the sandbox's delivery threads (4)")
+    parser.add_argument("--webhook-shuffle", action=argparse.BooleanOptionalAction, default=True,
+                        help="the sandbox takes waiting deliveries in random order (default: yes)")
     parser.add_argument("--webhook-retries", default="1,2,5,10,20",
                         help="the sandbox's waits before each retry, in seconds (default 1,2,5,10,20)")
     parser.add_argument("--duplicate-share", type=float, default=0.1,
@@ -823,8 +825,8 @@ def main(argv: list[str] | None = None) -> int:
         stripe_url = harness.start_sandbox(
             processes, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms, webhook_url=forwarder.url,
             verification=args.verification,
-            extra=["--webhook-concurrency", str(args.webhook_concurrency), "--webhook-shuffle",
-                   "--webhook-retries", args.webhook_retries])
+            extra=["--webhook-concurrency", str(args.webhook_concurrency),
+                   *(["--webhook-shuffle"] if args.webhook_shuffle else []), "--webhook-retries", args.webhook_retries])
         env = harness.app_env(database_url, stripe_url, instances["A"])
         for name, port in ports.items():
             harness.start_gunicorn(processes, name.lower(), "wsgi:app", env, workers=args.workers,
@@ -832,7 +834,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"setup: 2 x gunicorn gthread --workers {args.workers} --threads {args.threads} wsgi:app on one "
               f"PostgreSQL; stripe_sandbox --latency-ms {args.latency_ms:g} --latency-jitter-ms {args.jitter_ms:g} "
               f"--verification {args.verification} --webhook-concurrency {args.webhook_concurrency} "
-              f"--webhook-shuffle --webhook-retries {args.webhook_retries}; webhooks to A and B in turn, "
+              f"{'--webhook-shuffle ' if args.webhook_shuffle else ''}--webhook-retries {args.webhook_retries}; "
+              f"webhooks to A and B in turn, "
               f"{args.duplicate_share:.0%} also to the other at once", flush=True)
 
         # The outage, when the journey in the middle starts.
