@@ -193,12 +193,16 @@ def workdir(prefix: str) -> Iterator[Path]:
 
 
 def start_sandbox(processes: Processes, *, latency_ms: float = 0, jitter_ms: float = 0,
-                  webhook_url: str | None = None) -> str:
-    """Start `python -m stripe_sandbox` on a free port; return its base URL."""
+                  webhook_url: str | None = None, verification: str = "immediate", extra: Sequence[str] = ()) -> str:
+    """Start `python -m stripe_sandbox` on a free port; return its base URL.
+
+    `extra`: more of the server's options (`--webhook-retries 1,2,5`, ...).
+    """
     port = free_port()
-    # Verification within each write, as the figures in RESULTS.md were measured (the server defaults to async).
+    # Verification within each write by default, as the figures in RESULTS.md were measured (the server
+    # defaults to async, as Stripe).
     argv = [sys.executable, "-m", "stripe_sandbox", "--host", "127.0.0.1", "--port", str(port), "--verification",
-            "immediate"]
+            verification, *extra]
     if latency_ms:
         argv += ["--latency-ms", str(latency_ms)]
     if jitter_ms:
