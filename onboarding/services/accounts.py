@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -148,3 +149,16 @@ def marked_person(gateway: Gateway, stripe_id: str, base: str) -> dict[str, Any]
     """Return the person created by the write whose key series is `base` (its metadata marker), if any."""
     return next((p for p in all_persons(gateway, stripe_id)
                  if (p.get("metadata") or {}).get(outbox.WRITE_MARKER) == base), None)
+
+
+def lock_account(session: Session, account: ConnectedAccount) -> None:
+    """Take the account's row for writing (PostgreSQL: its row lock; SQLite: the write lock) and reload it.
+
+    Whatever changes the cache from what Stripe said (an event, a write's answer) does so under this
+    lock, on the row as it is now: a request that read the row before a webhook changed it must not
+    write its older copy back. Never held while Stripe is called: take it after.
+    """
+    session.execute(update(ConnectedAccount).where(ConnectedAccount.id == account.id)  # type: ignore[arg-type]
+                    .values(updated_at=ConnectedAccount.updated_at)
+                    .execution_options(synchronize_session=False))
+    session.refresh(account)

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -28,7 +27,7 @@ from ..gateway import Gateway
 from ..models import ConnectedAccount, WebhookEvent
 from ..models.accounts import account_part, bank_part, person_part
 from ..models.ordering import Verdict, fingerprint, judge, mark_of
-from .accounts import fetch_account, find_account
+from .accounts import fetch_account, find_account, lock_account
 from .notifications import queue_action_required
 
 logger = logging.getLogger(__name__)
@@ -116,7 +115,7 @@ def _apply(session: Session, gateway: Gateway, account: ConnectedAccount, event:
     for _ in range(ATTEMPTS):
         plan = plan_event(account, event, gateway.api_version)
         fresh = fetch_account(gateway, account, plan.persons) if plan.read else None
-        _lock(session, account)
+        lock_account(session, account)
         if session.get(WebhookEvent, event["id"]) is not None:
             return False  # a concurrent delivery of the same event committed while we read
         checked = plan_event(account, event, gateway.api_version)
@@ -139,14 +138,6 @@ def _apply(session: Session, gateway: Gateway, account: ConnectedAccount, event:
             queue_action_required(session, account, now)
         return True
     raise AccountBusy(f"event {event['id']}: the account {account.stripe_id} kept changing; Stripe will retry")
-
-
-def _lock(session: Session, account: ConnectedAccount) -> None:
-    """Take the account's row for writing (PostgreSQL: its row lock; SQLite: the write lock) and reload it."""
-    session.execute(update(ConnectedAccount).where(ConnectedAccount.id == account.id)  # type: ignore[arg-type]
-                    .values(updated_at=ConnectedAccount.updated_at)
-                    .execution_options(synchronize_session=False))
-    session.refresh(account)
 
 
 def plan_event(account: ConnectedAccount, event: dict[str, Any], api_version: str) -> Plan:

@@ -21,10 +21,11 @@ from requirements_catalog import Version
 from requirements_catalog.values import N_, Context, bank_parameters, check
 
 from ..gateway import BankAccount, Gateway, GatewayError, IdempotencyConflict, InvalidRequest, RateLimited
-from ..models import ConnectedAccount, StripeWrite
+from ..models import ConnectedAccount, StripeWrite, ordering
+from ..models.accounts import account_part, person_part
 from ..services import outbox
 from ..services.answers import taken_on_commit
-from ..services.accounts import all_persons, marked_person
+from ..services.accounts import all_persons, lock_account, marked_person
 from .questions import Question, read_answer, to_params
 from .stripe_errors import message_for
 
@@ -172,6 +173,7 @@ def submit_step(db: Session, engine: Engine, gateway: Gateway, account: Connecte
     if not outcome.ok:
         return outcome
     writer = _Writer(engine, gateway, account, visit)
+    seen = dict(account.stripe_marks or {})  # the cache's parts as this request found them (`_cache`)
     by_name = {q.name: q for q in questions}
     try:
         try:
@@ -188,8 +190,40 @@ def submit_step(db: Session, engine: Engine, gateway: Gateway, account: Connecte
     except GatewayError:
         outcome.fail(N_("We could not reach Stripe. Your answers are kept here; try again in a moment."))
     finally:
+        _cache(db, account, writer.states, visit.now, seen)
         taken_on_commit(db, writer.answered, visit.now)  # what the cache took commits with it
     return outcome
+
+
+def _cache(db: Session, account: ConnectedAccount, states: list[tuple[str, dict[str, Any]]], now: datetime,
+           seen: dict[str, Any]) -> None:
+    """Put what Stripe answered this request into the cache, under the row's lock, where it is newer.
+
+    After every Stripe call (the lock is never held while Stripe answers), on the row as it is now: a
+    webhook applied while this request waited on Stripe must not be overwritten by the copy the request
+    read when it began. Each answer is a state as of the second the request began (`models/ordering.py`),
+    and the next step from the part as the request found it (`seen`: the marks when it began): applied
+    when the part is still there or older; a part that moved on meanwhile (an event) keeps what it holds,
+    and the events of this very write bring its state if the cache has not seen it yet.
+    """
+    if not states:
+        return
+    lock_account(db, account)
+    at = ordering.second(now)
+    for kind, obj in states:
+        key = "account" if kind == "account" else f"person:{obj.get('id')}"
+        state = account_part(obj) if kind == "account" else None if kind == "forget" else person_part(obj)
+        before = (ordering.mark_of(seen, key) or {}).get("fp")
+        verdict = ordering.judge(ordering.mark_of(account.stripe_marks, key), at, before, ordering.fingerprint(state))
+        if verdict is not ordering.Verdict.APPLY:
+            continue
+        if kind == "account":
+            account.apply_stripe_state(obj, now)
+        elif kind == "forget":
+            account.forget_person(str(obj["id"]), now=now)
+        else:
+            account.keep_person(obj, now=now)
+    db.add(account)
 
 
 def remove_person(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount, person_id: str,
@@ -197,6 +231,7 @@ def remove_person(db: Session, engine: Engine, gateway: Gateway, account: Connec
     """Delete a person from the account (an owner or director entered by mistake)."""
     outcome = Outcome()
     writer = _Writer(engine, gateway, account, visit)
+    seen = dict(account.stripe_marks or {})
     try:
         try:
             # Keyed by the person too: every remove button of a page carries the same submission value.
@@ -206,12 +241,12 @@ def remove_person(db: Session, engine: Engine, gateway: Gateway, account: Connec
         except InvalidRequest as exc:
             if exc.code != "resource_missing":  # gone already: an earlier attempt's answer was lost
                 raise
-        account.forget_person(person_id)
-        account.apply_stripe_state(gateway.retrieve_account(writer.stripe_id), visit.now)
-        db.add(account)
+        writer.states.append(("forget", {"id": person_id}))
+        writer.states.append(("account", gateway.retrieve_account(writer.stripe_id)))
     except GatewayError:
         outcome.fail(N_("We could not reach Stripe. Your answers are kept here; try again in a moment."))
     finally:
+        _cache(db, account, writer.states, visit.now, seen)
         taken_on_commit(db, writer.answered, visit.now)
     return outcome
 
@@ -225,6 +260,7 @@ class _Writer:
     account: ConnectedAccount
     visit: Visit
     answered: list[str] = field(default_factory=list)  # keys of the writes Stripe said yes to
+    states: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # what Stripe answered, for `_cache`
 
     @property
     def stripe_id(self) -> str:
@@ -246,7 +282,6 @@ class _Writer:
         The update's answer is the whole account and refreshes the cache; without one the account is
         read once, since a person changes what Stripe still needs.
         """
-        account = self.account
         params = self._account_params(by_name, answers, uploads)
         if person is not None:
             self._person(person, params.pop(person.role, {}), db)
@@ -256,7 +291,7 @@ class _Writer:
                 # account for the currency instead of adding one, so a retry with other numbers
                 # cannot leave two, and the answer is the whole account (no read after it).
                 params["external_account"] = self._bank_account(version, by_name[name], answer).params()
-        account.apply_stripe_state(self._update(params), self.visit.now)
+        self.states.append(("account", self._update(params)))
 
     def _update(self, params: dict[str, Any], index: int | str = 0) -> dict[str, Any]:
         """Send the account's answers; return the account (read when there is nothing to send)."""
@@ -309,7 +344,7 @@ class _Writer:
             found = person_id
             result = self.perform("persons.update", lambda key: gateway.update_person(
                 self.stripe_id, found, params, idempotency_key=key), found)
-        account.keep_person(result)
+        self.states.append(("person", result))
 
     def _made_this_visit(self, db: Session, relationship: str, params: dict[str, Any]) -> str | None:
         """Return a person this visit already created at Stripe with the same role and name, sent again.
