@@ -131,6 +131,7 @@ def test_copies_of_one_event_delivered_at_once_are_all_answered_2xx_and_processe
         assert [e.id for e in session.exec(select(WebhookEvent)).all()] == ["evt_concurrent_1"]
 
 
+@pytest.mark.timed_waits
 def test_an_event_our_endpoint_failed_is_delivered_again_and_applied_once(app: Flask, sandbox: Any) -> None:
     """Our endpoint answers 500 (Stripe could not be read for it); the sandbox retries as Stripe does."""
     created = _account(app, ["--country", "US", "--business-type", "individual"])

@@ -185,6 +185,7 @@ def _events(receiver: WebhookReceiver, client: stripe.StripeClient, until: float
         yield client.construct_event(payload, signature, SECRET)
 
 
+@pytest.mark.timed_waits
 def test_verification_is_asynchronous_over_http(receiver: WebhookReceiver) -> None:
     """A write answers pending; dob 1902-01-01 verifies at once, 1901-01-01 shortly after and by webhook."""
     with sandbox_process("--webhook-url", receiver.url, "--webhook-secret", SECRET, "--settle-after-s", "0.5") as running:
@@ -266,6 +267,7 @@ def test_posted_faults_fire_while_every_request_is_delayed() -> None:
             ("accounts.create", "500", 500), ("accounts.create", None, 200)]
 
 
+@pytest.mark.timed_waits
 def test_a_delivery_answered_500_comes_again_after_the_backoff(receiver: WebhookReceiver) -> None:
     receiver.answers = [500]
     with sandbox_process("--webhook-url", receiver.url, "--webhook-secret", SECRET, "--webhook-retries", "0.2,60",

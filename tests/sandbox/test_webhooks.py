@@ -262,6 +262,7 @@ def attempts(sb: Sandbox) -> list[tuple[str, int, int, float | None]]:
 
 @pytest.mark.parametrize("failure", [500, 404, ConnectionRefusedError("endpoint down"), TimeoutError("slow")],
                          ids=["500", "404", "refused", "timeout"])
+@pytest.mark.timed_waits
 def test_a_failed_delivery_comes_again_after_the_backoff(connect: Connect, failure: int | Exception) -> None:
     endpoint = FlakyEndpoint(failure)
     sb = Sandbox(webhook_target=endpoint, webhook_secret=SECRET, webhook_retry_schedule=[0.1, 60])
@@ -286,6 +287,7 @@ def test_a_failed_delivery_comes_again_after_the_backoff(connect: Connect, failu
     sb.close()
 
 
+@pytest.mark.timed_waits
 def test_retries_stop_when_the_schedule_ends(connect: Connect) -> None:
     endpoint = Endpoint(status=500)
     sb = Sandbox(webhook_target=endpoint, webhook_secret=SECRET, webhook_retry_schedule=[0.01, 0.03])
@@ -386,6 +388,7 @@ def test_concurrent_delivery_overlaps_and_delivers_each_event_once(connect: Conn
     assert all(e["pending_webhooks"] == 0 for e in sb.store.events.values())
 
 
+@pytest.mark.timed_waits
 def test_one_thread_delivers_one_at_a_time(connect: Connect) -> None:
     endpoint = OverlapEndpoint()
     endpoint.meet = threading.Barrier(2, timeout=0.2)
