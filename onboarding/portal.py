@@ -112,7 +112,7 @@ def status() -> ResponseReturnValue:
     """Show the account's state: enabled, pending, what is still needed and by when."""
     link = current_link()
     account = current_account(link)
-    if repair(get_engine(current_app), get_gateway(current_app), account.id, utcnow()):  # a lost answer, first
+    if repair(get_engine(current_app), account.id, utcnow()):  # a lost answer, first
         get_session().refresh(account)
     return status_page(link, account)
 

@@ -10,8 +10,7 @@ cache does not. The outbox recorded the answer on its own (`outbox.KEPT_ANSWERS`
   on the account's next view (the wizard, the status page) and by `flask outbox retry`, without asking
   Stripe. Each cached part
   takes it only when it is newer than what the part holds (`models/ordering.py`): a webhook that arrived
-  meanwhile wins. When the answer's second equals the part's and the states differ, the answer alone
-  cannot say which is newer and the account is read once.
+  meanwhile wins, and the events of the write itself bring its state where the answer cannot be placed.
 """
 
 from __future__ import annotations
@@ -26,12 +25,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from ..db import independent_session
-from ..gateway import Gateway, GatewayError
 from ..models import ConnectedAccount, StripeWrite
 from ..models import ordering
 from ..models.accounts import account_part, person_part
 from ..models.types import as_utc
-from .accounts import refresh_account
+from .accounts import lock_account
 
 logger = logging.getLogger(__name__)
 _PENDING = "onboarding_answers_taken"  # session.info key: (keys, when) to mark at the request's commit
@@ -76,14 +74,12 @@ def untaken(session: Session, account_id: str) -> list[StripeWrite]:
         .order_by(col(StripeWrite.id))).all())
 
 
-def repair(engine: Engine, gateway: Gateway, account_id: str, now: datetime) -> int:
-    """Put the account's untaken answers into the cache; return how many were taken.
+def repair(engine: Engine, account_id: str, now: datetime) -> int:
+    """Put the account's untaken answers into the cache; return how many were looked at.
 
     In a transaction of its own, committed before the caller goes on: the cache and the marks that it
     took the answers commit together, and the request's own session stays free of writes (it reloads
-    the account when something was taken). When an answer cannot be placed (see the module's docstring)
-    the account and its people are read once instead; if Stripe cannot be reached then, the answers
-    wait for the next view.
+    the account when something was taken). Never a Stripe call: a page view must not wait on Stripe.
     """
     with Session(engine) as probe:
         if not untaken(probe, account_id):
@@ -93,45 +89,41 @@ def repair(engine: Engine, gateway: Gateway, account_id: str, now: datetime) -> 
         writes = untaken(session, account_id)
         if account is None or not writes:
             return 0
-        unsure = False
+        lock_account(session, account)
         for write in writes:
-            unsure = _take(account, write) or unsure
-        if unsure:
-            try:
-                refresh_account(session, gateway, account, now, persons=True)
-            except GatewayError:
-                logger.warning("could not read account %s to place a lost answer; trying on its next view",
-                               account.id)
-                session.rollback()
-                return 0
-        for write in writes:
+            _take(account, write)
             write.applied_at = now
             session.add(write)
         session.add(account)
-    logger.info("took %d answer(s) of Stripe that a failed commit had lost, for account %s", len(writes), account_id)
+    logger.info("looked at %d answer(s) of Stripe that a failed commit had kept from the cache, account %s",
+                len(writes), account_id)
     return len(writes)
 
 
-def _take(account: ConnectedAccount, write: StripeWrite) -> bool:
-    """Put one answer into the cache where it is newer; return True when it cannot be placed."""
+def _take(account: ConnectedAccount, write: StripeWrite) -> None:
+    """Put one answer into the cache where the part holds nothing newer (`ordering.judge`).
+
+    A part that an event moved within the answer's second keeps what it holds: the events of that very
+    write bring the state, as they bring every state of Stripe's.
+    """
     answer: dict[str, Any] = write.answer or {}
     when = as_utc(write.completed_at or write.created_at)
-    at = ordering.second(when)
     if answer.get("object") == "account":
         key, state = "account", account_part(answer)
     elif answer.get("deleted"):
         key, state = f"person:{answer.get('id')}", None
     else:
         key, state = f"person:{answer.get('id')}", person_part(answer)
-    mark = ordering.mark_of(account.stripe_marks, key)
-    if mark is not None and mark["at"] > at:
-        return False  # the cache holds a newer state (an event, a read)
-    if mark is not None and mark["at"] == at:
-        return mark.get("fp") != ordering.fingerprint(state)
+    # A person the cache never held (no mark of its own, only its list's): nothing newer can be known of
+    # them; a deletion since would have left a mark of its own.
+    mark = ordering.mark_of(account.stripe_marks, key) if key in (account.stripe_marks or {}) or state is None \
+        or key == "account" else None
+    verdict = ordering.judge(mark, ordering.second(when), None, ordering.fingerprint(state))
+    if verdict is not ordering.Verdict.APPLY:
+        return
     if answer.get("object") == "account":
         account.apply_stripe_state(answer, when)
     elif state is None:
         account.forget_person(str(answer.get("id")), now=when)
     else:
         account.keep_person(answer, now=when)
-    return False

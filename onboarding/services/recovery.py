@@ -54,7 +54,7 @@ class Drained:
 def drain(engine: Engine, gateway: Gateway, now: datetime, *, grace: timedelta) -> Drained:
     """Settle every pending write older than `grace`; each account's changes commit on their own."""
     drained = Drained()
-    drained.repaired = _repair_lost_answers(engine, gateway, now, grace)
+    drained.repaired = _repair_lost_answers(engine, now, grace)
     with Session(engine) as session:
         pending = list(session.exec(select(StripeWrite).where(StripeWrite.status == "pending")
                                     .order_by(col(StripeWrite.id))).all())
@@ -70,13 +70,13 @@ def drain(engine: Engine, gateway: Gateway, now: datetime, *, grace: timedelta) 
     return drained
 
 
-def _repair_lost_answers(engine: Engine, gateway: Gateway, now: datetime, grace: timedelta) -> int:
+def _repair_lost_answers(engine: Engine, now: datetime, grace: timedelta) -> int:
     """Put into the cache every answer Stripe gave whose request failed to commit (older than `grace`)."""
     with Session(engine) as session:
         accounts = set(session.exec(select(StripeWrite.account_id).where(
             StripeWrite.status == "succeeded", col(StripeWrite.answer).is_not(None),
             col(StripeWrite.applied_at).is_(None), col(StripeWrite.completed_at) <= now - grace)).all())
-    return sum(repair(engine, gateway, account_id, now) for account_id in sorted(a for a in accounts if a))
+    return sum(repair(engine, account_id, now) for account_id in sorted(a for a in accounts if a))
 
 
 def _settle(engine: Engine, gateway: Gateway, write: StripeWrite, now: datetime, drained: Drained,

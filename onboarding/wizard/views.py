@@ -56,7 +56,7 @@ def _context() -> Visiting:
     link = current_link()
     account = current_account(link)
     # What Stripe answered a request whose commit then failed: into the cache before anything is shown.
-    if repair(get_engine(current_app), get_gateway(current_app), account.id, utcnow()):
+    if repair(get_engine(current_app), account.id, utcnow()):
         get_session().refresh(account)
     version = get_catalog(current_app).version(account.catalog_version or None)
     country = version.country(account.country)
