@@ -10,7 +10,7 @@ from .gateway import GatewayError, SignatureInvalid
 from .gateway.setup import get_gateway
 from .models.types import utcnow
 from .services.events import record_event
-from .services.notifications import deliver_pending
+from .services.notifications import deliver_after_response
 
 bp = Blueprint("webhooks", __name__)
 
@@ -33,5 +33,5 @@ def stripe_webhook() -> ResponseReturnValue:
     response = jsonify({"received": True, "duplicate": not processed})
     # After the request's commit (the response closes after it): tell the platform what it needs to know.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    response.call_on_close(lambda: deliver_pending(get_engine(app), app.extensions["notifier"], utcnow()))
+    response.call_on_close(lambda: deliver_after_response(get_engine(app), app.extensions["notifier"], utcnow()))
     return response

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from ..db import independent_session
@@ -14,6 +17,8 @@ from ..notify import Notifier
 ACTION_REQUIRED = "account.action_required"
 HOSTED_FLOW_STARTED = "account.hosted_flow_started"
 MAX_ATTEMPTS = 10
+
+logger = logging.getLogger(__name__)
 
 
 def queue_action_required(session: Session, account: ConnectedAccount, now: datetime) -> Notification:
@@ -36,6 +41,18 @@ def queue_hosted_flow_started(session: Session, account: ConnectedAccount, hoste
         "expires_at": hosted.expires_at.isoformat() if hosted.expires_at else None})
     session.add(notification)
     return notification
+
+
+def deliver_after_response(engine: Engine, notifier: Notifier, now: datetime) -> None:
+    """Send what is pending once a response has gone out; a database that went away leaves it queued.
+
+    Runs after the answer (a 503 during an outage too), where nothing can report an error: the
+    notifications stay for the next delivery or `flask notifications send`.
+    """
+    try:
+        deliver_pending(engine, notifier, now)
+    except SQLAlchemyError as exc:
+        logger.warning("notifications left queued, the database could not be reached: %s", type(exc).__name__)
 
 
 def deliver_pending(engine: Engine, notifier: Notifier, now: datetime, limit: int = 100) -> tuple[int, int]:
