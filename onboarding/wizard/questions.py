@@ -146,7 +146,8 @@ def _address_inputs(field_: Field, setting: Setting, current: Any) -> list[Input
         label = setting.translate(ADDRESS_LABELS[part])
         value = str(current.get(part) or "")
         # Region lists are in the country's script; a kana address spells its prefecture in kana.
-        choices = regions(setting.country) if part == "state" and field_.validation.get("script") != "kana" else []
+        script = field_.validation.get("script")
+        choices = regions(setting.country, setting.locale, script) if part == "state" and script != "kana" else []
         kind = "select" if choices else "text"
         choices = [("", setting.translate(N_("Choose…")))] + choices if choices else []
         inputs.append(Input(f"{field_.path}.{part}", kind, label, value, choices,

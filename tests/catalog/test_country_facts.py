@@ -235,3 +235,22 @@ def test_values_the_parsers_refuse_are_answers_not_crashes(version: Version) -> 
         assert _errors(version, "US", url, value) == ["Enter a website address starting with https://."]
     dob = _field(version, "US", "individual", "individual.dob")
     assert _errors(version, "US", dob, {"day": "2200000000", "month": "1", "year": "1990"}) == ["Enter a valid date."]
+
+
+@pytest.mark.parametrize("country, language, script, code, name", [
+    ("CA", "en", None, "NS", "Nova Scotia"),
+    ("CA", "fr", None, "BC", "Colombie-Britannique"),  # a fr-CA page names provinces in French
+    ("CA", "fr_CA", None, "BC", "Colombie-Britannique"),
+    ("JP", "en", None, "北海道", "Hokkaido"),  # Latin names on a page not in Japanese
+    ("JP", "ja", None, "北海道", "北海道"),
+    ("JP", "en", "kanji", "北海道", "北海道"),  # the kanji block keeps kanji on any page
+    ("HK", "en", None, "Kowloon", "Kowloon"),
+    ("HK", "zh_Hant", None, "Kowloon", "九龍"),
+])
+def test_region_names_follow_the_pages_language_and_values_stay_stripes(country: str, language: str,
+                                                                        script: str | None, code: str,
+                                                                        name: str) -> None:
+    """Issue 13: an English page showed "Nouvelle-Écosse"-style names; values sent to Stripe never change."""
+    choices = dict(regions(country, language, script))
+    assert choices[code] == name
+    assert [c for c, _ in regions(country, language, script)] == [c for c, _ in regions(country)]
