@@ -64,3 +64,13 @@ def test_nationality_lists_country_names_from_babel(client: FlaskClient) -> None
     question = build_question(field, Setting("SG", version, "de", str), None)
     names = dict(question.inputs[0].choices)
     assert names["DE"] == "Deutschland" and names["JP"] == "Japan" and names["CH"] == "Schweiz"
+
+
+def test_a_canadian_company_reads_its_identifiers_in_canadian_french(client: FlaskClient) -> None:
+    """Issue 13: "Business Number (BN)" stayed English on fr-CA pages; its official French name is used."""
+    wizard = Wizard(client, "CA", "company")
+    assert '<html lang="fr">' in client.get("/", headers={"Accept-Language": "fr-CA,fr;q=0.8"}).get_data(as_text=True)
+    client.get("/?lang=fr")  # kept for the visit, as a fr-CA browser's choice would be
+    page = wizard.start()
+    html = page.html if "company.tax_id" in page.html else client.get("/onboarding/step/business").get_data(as_text=True)
+    assert '<html lang="fr">' in html and "Numéro d’entreprise (NE)" in html and "Business Number (BN)" not in html
