@@ -46,6 +46,67 @@ MESSAGES = {
     "parameter_missing": N_("This field is required."),
     "parameter_invalid_empty": N_("This field is required."),
     "parameter_invalid_integer": N_("Enter a whole number."),
+    # The rest of stripe-python 16.1.0's `Account.Requirements.Error.code` Literal (read 2026-12-06); the
+    # `verification_document_*` and `invalid_url_*` codes not named above share their prefix's message.
+    "external_request": N_("Stripe is waiting for a check by an outside party. Nothing is needed from you for now."),
+    "information_missing": N_("Some information is missing. Check every answer on this step."),
+    "invalid_address_cmra_address": N_("This is a commercial mail receiving address. Enter the address where the "
+                                       "business or person really is."),
+    "invalid_address_highway_contract_box": N_("A highway contract box cannot be used. Enter a street address."),
+    "invalid_address_private_mailbox": N_("A private mailbox cannot be used. Enter a street address."),
+    "invalid_address_registered_agent_address": N_("A registered agent's address cannot be used. Enter the address "
+                                                   "where the business operates."),
+    "invalid_business_profile_name": N_("Enter the name customers know your business by."),
+    "invalid_business_profile_name_denylisted": N_("This business name cannot be used. Enter the name customers know "
+                                                   "your business by."),
+    "invalid_company_name_denylisted": N_("This company name cannot be used. Enter the legal name of the company."),
+    "invalid_dob_age_under_18": N_("The person must be at least 18 years old."),
+    "invalid_product_description_length": N_("The description of what you sell is too short or too long. Describe it "
+                                             "in a sentence or two."),
+    "invalid_product_description_url_match": N_("Describe what you sell in words, not with a website address."),
+    "invalid_representative_country": N_("The representative's country cannot be used for this account. Check the "
+                                         "address."),
+    "invalid_signator": N_("This person cannot sign for the business. Choose someone with authority to do so."),
+    "invalid_statement_descriptor_business_mismatch": N_("The text on customers' card statements must match your "
+                                                         "business name."),
+    "invalid_statement_descriptor_denylisted": N_("This text cannot appear on customers' card statements. Use your "
+                                                  "business name."),
+    "invalid_statement_descriptor_length": N_("The text on customers' card statements has the wrong length. Use 5 to "
+                                              "22 characters."),
+    "invalid_statement_descriptor_prefix_denylisted": N_("This prefix cannot appear on customers' card statements. "
+                                                         "Use your business name."),
+    "invalid_statement_descriptor_prefix_mismatch": N_("The statement prefix must match your business name."),
+    "invalid_tos_acceptance": N_("The acceptance of the terms was not valid. Accept the terms again."),
+    "unsupported_business_type": N_("This type of business cannot be onboarded here."),
+    "verification_directors_mismatch": N_("The directors do not match the official register. Check the list of "
+                                          "directors."),
+    "verification_extraneous_directors": N_("Some people listed as directors are not in the official register. Remove "
+                                            "them or check their details."),
+    "verification_failed_authorizer_authority": N_("We could not confirm that this person may authorise the "
+                                                   "representative. Upload a letter of authorisation."),
+    "verification_failed_business_iec_number": N_("We could not verify the Importer-Exporter Code (IEC). Check it."),
+    "verification_failed_document_match": N_("The document does not match the details given. Check the details or "
+                                             "upload another document."),
+    "verification_failed_keyed_match": N_("The details do not match official records. Check them."),
+    "verification_failed_name_match": N_("The name does not match official records. Enter the name exactly as "
+                                         "registered."),
+    "verification_failed_other": N_("We could not verify this information. Check it or upload a supporting document."),
+    "verification_failed_representative_authority": N_("We could not confirm that the representative may act for the "
+                                                       "business. Upload a document that shows it."),
+    "verification_failed_residential_address": N_("We could not verify the residential address. Check it or upload a "
+                                                  "proof of address."),
+    "verification_legal_entity_structure_mismatch": N_("The business structure does not match official records. Check "
+                                                       "the type of business."),
+    "verification_missing_directors": N_("Add every director of the company."),
+    "verification_missing_executives": N_("Add the company's executives."),
+    "verification_missing_owners": N_("Add every person who owns 25% or more of the company."),
+    "verification_rejected_ownership_exemption_reason": N_("The reason given for not listing owners was not accepted. "
+                                                           "Add the owners instead."),
+    "verification_requires_additional_memorandum_of_associations": N_("Upload the memorandum of association of the "
+                                                                      "company that owns this business."),
+    "verification_requires_additional_proof_of_registration": N_("Upload a proof of registration of the company that "
+                                                                 "owns this business."),
+    "verification_supportability": N_("This business cannot be supported by Stripe. Contact us for help."),
 }
 GENERAL = N_("Stripe could not accept this information. Check it and try again.")
 PREFIXES = (("verification_document_", MESSAGES["verification_document_failed_test_mode"]),
