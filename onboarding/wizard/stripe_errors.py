@@ -46,8 +46,9 @@ MESSAGES = {
     "parameter_missing": N_("This field is required."),
     "parameter_invalid_empty": N_("This field is required."),
     "parameter_invalid_integer": N_("Enter a whole number."),
-    # The rest of stripe-python 16.1.0's `Account.Requirements.Error.code` Literal (read 2026-12-06); the
-    # `verification_document_*` and `invalid_url_*` codes not named above share their prefix's message.
+    # The rest of stripe-python 16.1.0's `Account.Requirements.Error.code` Literal (read 2026-12-06), every
+    # code with a message of its own; a `verification_document_*` or `invalid_url_*` code Stripe adds later
+    # gets its family's message (`PREFIXES`), any other the general one (and the catalog check's log).
     "external_request": N_("Stripe is waiting for a check by an outside party. Nothing is needed from you for now."),
     "information_missing": N_("Some information is missing. Check every answer on this step."),
     "invalid_address_cmra_address": N_("This is a commercial mail receiving address. Enter the address where the "
@@ -107,6 +108,59 @@ MESSAGES = {
     "verification_requires_additional_proof_of_registration": N_("Upload a proof of registration of the company that "
                                                                  "owns this business."),
     "verification_supportability": N_("This business cannot be supported by Stripe. Contact us for help."),
+    "invalid_url_format": N_("Enter a full website address, for example https://www.example.com."),
+    "invalid_url_length": N_("This website address is too long. Enter a shorter one."),
+    "invalid_url_web_presence_detected": N_("Your business has a website or social media page. Enter its address."),
+    "invalid_url_website_empty": N_("This website has no content. Enter a website that describes your business."),
+    "invalid_url_website_incomplete_cancellation_policy": N_("The website needs a cancellation policy. Add one and "
+                                                             "try again."),
+    "invalid_url_website_incomplete_customer_service_details": N_("The website needs customer service contact "
+                                                                  "details. Add them and try again."),
+    "invalid_url_website_incomplete_legal_restrictions": N_("The website needs to state the legal or export "
+                                                            "restrictions on what you sell. Add them and try again."),
+    "invalid_url_website_incomplete_refund_policy": N_("The website needs a refund policy. Add one and try again."),
+    "invalid_url_website_incomplete_return_policy": N_("The website needs a return policy. Add one and try again."),
+    "invalid_url_website_incomplete_terms_and_conditions": N_("The website needs terms and conditions. Add them and "
+                                                              "try again."),
+    "verification_document_address_mismatch": N_("The address on the document does not match the address given. Check "
+                                                 "the address or upload another document."),
+    "verification_document_address_missing": N_("The document does not show an address. Upload one that does."),
+    "verification_document_corrupt": N_("The file could not be read. Upload it again."),
+    "verification_document_country_not_supported": N_("Documents from this country cannot be used. Upload another "
+                                                      "document."),
+    "verification_document_directors_mismatch": N_("The directors on the document do not match the directors given. "
+                                                   "Check the list of directors."),
+    "verification_document_dob_mismatch": N_("The date of birth on the document does not match the one given. Check "
+                                             "the date of birth."),
+    "verification_document_duplicate_type": N_("The same document was uploaded twice. Upload a different one."),
+    "verification_document_expired": N_("The document has expired. Upload a valid one."),
+    "verification_document_failed_copy": N_("The document is a copy. Upload a photo of the original."),
+    "verification_document_failed_greyscale": N_("The document is in black and white. Upload a colour photo."),
+    "verification_document_failed_other": N_("The document could not be verified. Upload another one."),
+    "verification_document_fraudulent": N_("The document could not be accepted. Upload another document."),
+    "verification_document_id_number_mismatch": N_("The number on the document does not match the one given. Check "
+                                                   "the number."),
+    "verification_document_id_number_missing": N_("The document does not show the ID number. Upload one that does."),
+    "verification_document_incomplete": N_("Part of the document is missing. Upload a photo that shows all of it."),
+    "verification_document_invalid": N_("This type of document cannot be used. Upload an accepted identity document."),
+    "verification_document_issue_or_expiry_date_missing": N_("The document does not show its issue or expiry date. "
+                                                             "Upload one that does."),
+    "verification_document_manipulated": N_("The document appears altered. Upload the original document."),
+    "verification_document_missing_back": N_("Upload the back of the document too."),
+    "verification_document_missing_front": N_("Upload the front of the document too."),
+    "verification_document_name_mismatch": N_("The name on the document does not match the name given. Check the "
+                                              "name."),
+    "verification_document_name_missing": N_("The document does not show a name. Upload one that does."),
+    "verification_document_nationality_mismatch": N_("The nationality on the document does not match the one given. "
+                                                     "Check it."),
+    "verification_document_not_readable": N_("The document is not readable. Upload a sharper photo."),
+    "verification_document_not_signed": N_("The document is not signed. Upload a signed one."),
+    "verification_document_not_uploaded": N_("The document did not arrive. Upload it again."),
+    "verification_document_photo_mismatch": N_("The photo on the document does not match the person. Upload another "
+                                               "document."),
+    "verification_document_too_large": N_("The file is too large. Upload a smaller one."),
+    "verification_document_type_not_supported": N_("This type of document is not accepted. Upload another kind of "
+                                                   "identity document."),
 }
 GENERAL = N_("Stripe could not accept this information. Check it and try again.")
 PREFIXES = (("verification_document_", MESSAGES["verification_document_failed_test_mode"]),
