@@ -16,7 +16,6 @@ from onboarding import create_app
 from onboarding.db import get_engine, get_session
 from onboarding.migrate import upgrade
 from onboarding.models import WebhookEvent
-from onboarding.models.types import utcnow
 from stripe_sandbox.webhooks import sign
 from tests.support.clock import TEST_NOW
 
@@ -32,7 +31,7 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
 
 def _explode() -> NoReturn:
     """A view that writes, then fails."""
-    get_session().add(WebhookEvent(id="evt_half_done", type="half.done", received_at=utcnow()))
+    get_session().add(WebhookEvent(id="evt_half_done", type="half.done", received_at=TEST_NOW))
     get_session().flush()
     raise RuntimeError(SECRET_DETAIL)
 

@@ -17,9 +17,9 @@ from sqlmodel import Session, select
 from onboarding.config import stripe_mode
 from onboarding.db import get_engine
 from onboarding.models import HostedLink, Notification, OnboardingLink, StripeWrite
-from onboarding.models.types import utcnow
 from onboarding.security import CSP, csp_sending_forms_to_stripe
 from stripe_sandbox.webhooks import sign
+from tests.support.clock import TEST_NOW
 from tests.support.wizard import AUTH, Wizard
 from tests.test_wizard import US
 
@@ -32,7 +32,7 @@ def _deliver(client: FlaskClient, sandbox: Any, since: int) -> None:
     """Deliver the sandbox's events from number `since` on to our webhook endpoint, signed as Stripe signs them."""
     for event in list(sandbox.store.events.values())[since:]:
         payload = json.dumps(event).encode()
-        signature = sign(payload, "whsec_test_secret", int(utcnow().timestamp()))
+        signature = sign(payload, "whsec_test_secret", int(TEST_NOW.timestamp()))  # the suite's clock stands there
         response = client.post("/webhooks/stripe", data=payload, content_type="application/json",
                                headers={"Stripe-Signature": signature})
         assert response.status_code == 200, response.get_data(as_text=True)
