@@ -76,17 +76,22 @@ def record_event(session: Session, gateway: Gateway, event: dict[str, Any], now:
     """
     if session.get(WebhookEvent, event["id"]) is not None:
         return False
-    account_id = event.get("account")
-    obj = _object(event)
-    if account_id is None and obj.get("object") == "account":
-        account_id = obj.get("id")
-    account = find_account(session, account_id) if isinstance(account_id, str) else None
+    account_id = _account_id(event)
+    account = find_account(session, account_id) if account_id else None
     kind = event.get("type")
     if not isinstance(kind, str) or kind not in HANDLERS:
         logger.info("Stripe event %s of type %r: recorded, nothing of ours to update", event["id"], kind)
     elif account is not None:
         return _apply(session, gateway, account, event, now)
     return _insert_once(session, event, now)
+
+
+def _account_id(event: dict[str, Any]) -> str | None:
+    """Return the connected account an event concerns: its `account`, or the account object it carries."""
+    account_id = event.get("account")
+    if account_id is None and _object(event).get("object") == "account":
+        account_id = _object(event).get("id")
+    return account_id if isinstance(account_id, str) else None
 
 
 def _insert_once(session: Session, event: dict[str, Any], now: datetime) -> bool:
@@ -96,11 +101,9 @@ def _insert_once(session: Session, event: dict[str, Any], now: datetime) -> bool
     two copies delivered at once both pass the first look, and the second waits for the first's
     transaction, then writes nothing, instead of failing the request's commit on the primary key.
     """
-    kind, account_id = event.get("type"), event.get("account")
-    if account_id is None and _object(event).get("object") == "account":
-        account_id = _object(event).get("id")
+    kind = event.get("type")
     values = {"id": event["id"], "type": (kind if isinstance(kind, str) else repr(kind))[:100],
-              "account": account_id if isinstance(account_id, str) else None, "livemode": bool(event.get("livemode")),
+              "account": _account_id(event), "livemode": bool(event.get("livemode")),
               "stripe_created": _created(event) or 0, "payload": event, "received_at": now, "processed_at": now}
     insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     # RETURNING, not the row count: psycopg reports -1 for it here.

@@ -124,17 +124,8 @@ def complete(engine: Engine, key: str, result: dict[str, Any], now: datetime) ->
         write.status, write.completed_at, write.result_id = "succeeded", now, result.get("id")
         write.error_code = write.error_message = None
         if write.operation in KEPT_ANSWERS and result.get("object") in ("account", "person"):
-            write.answer = _plain(result)
+            write.answer = dict(result)  # the gateway answers plain JSON data (`stripe_gateway._plain`)
         session.add(write)
-
-
-def _plain(obj: Any) -> Any:
-    """Return an SDK object as plain JSON data (StripeObject is a dict subclass with objects inside)."""
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_plain(v) for v in obj]
-    return obj
 
 
 def unsettled(engine: Engine, base: str) -> list[str]:
