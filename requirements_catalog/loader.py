@@ -22,18 +22,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import integrity, sections
+from . import integrity, sections, sources
 from .fieldtypes import REGISTRY
 from .model import (
     BUSINESS_TYPES, BUSINESS_TYPES_ONLY_IN, ORIGINS, PERSON_PREFIXES, REQUIRED_LEVELS, SERVICE_AGREEMENTS, CatalogError,
-    CountryCatalog, Field, Option, Step, Version,
+    CountryCatalog, Field, Note, Option, Step, Version,
 )
 from .reader import Reader
 
 DEFINITION_KEYS = ("type", "label", "help", "step", "validation", "condition", "service_agreements", "origin",
-                   "answers")
+                   "answers", *sources.NOTE_KEYS)
 COUNTRY_KEYS = ("country", "default_currency", "fields", "person", "business_types")
-BUSINESS_TYPE_KEYS = ("minimum", "eventually", "fields", "person")
+BUSINESS_TYPE_KEYS = ("minimum", "eventually", "fields", "person", *sources.NOTE_KEYS)
 # Where a field goes when its definition names no step.
 DEFAULT_STEPS = (
     ("external_account", "bank_account"), ("tos_acceptance", "terms"), ("documents.", "documents"),
@@ -65,6 +65,7 @@ class VersionLoader:
         self.parsed: list[dict[str, Any]] = []
         self._sort: Any = None
         self.fields_file = self.read.name(directory / "fields.toml")
+        self.noted: set[int] = set()  # ids of definition tables whose notes were checked
 
     def load(self) -> Version:
         """Return the resolved version or raise `CatalogError` with every problem found."""
@@ -161,7 +162,8 @@ class VersionLoader:
             own = (self.read.table(file, f"{place}.person", table.get("person")),
                    self.read.table(file, f"{place}.fields", table.get("fields")))
             context = _Context(file, place, table, steps, lists, formats, (country_person, country_fields, *own))
-            resolved[business_type] = self._business_type(context)
+            self._check_notes(file, place, table, business_type)
+            resolved[business_type] = self._with_list_notes(self._business_type(context), table)
         if not resolved:
             self.read.problem(file, "business_types", "must define at least one business type")
         return CountryCatalog(str(code), data.get("default_currency", ""), resolved)
@@ -206,6 +208,21 @@ class VersionLoader:
             if field.condition:
                 self._check_condition(ctx, field, by_path)
         return tuple(fields)
+
+    def _check_notes(self, file: str, place: str, table: dict[str, Any], needle: str) -> None:
+        """Record a problem for a malformed `source` or `assumption` (`catalog validate` finds missing ones)."""
+        for key in sources.NOTE_KEYS:
+            if key in table:
+                for message in sources.problems(table[key], key):
+                    self.read.problem(file, f"{place}.{key}", message, needle)
+
+    @staticmethod
+    def _with_list_notes(fields: tuple[Field, ...], table: dict[str, Any]) -> tuple[Field, ...]:
+        """Add the business type's own notes (why these fields are listed) to each of its fields."""
+        notes = sources.notes_of(table)
+        if not notes:
+            return fields
+        return tuple(replace(f, notes=tuple(dict.fromkeys((*f.notes, *notes)))) for f in fields)
 
     def _sort_key(self, steps: dict[str, Step]) -> Any:
         """Return the sort key of fields: step order, then definition order, then path."""
@@ -260,13 +277,20 @@ class VersionLoader:
     def _resolve(self, ctx: _Context, path: str, file: str, place: str, named: list[tuple[tuple[str, str], Any]],
                  role: str | None, rest: str) -> Field | None:
         merged: dict[str, Any] = {}
+        notes: list[Note] = []
         for (layer_file, where), layer in named:
             if layer is None:
                 continue
             if not isinstance(layer, dict):
                 self.read.problem(layer_file, where, "must be a table", path)
                 return None
+            if id(layer) not in self.noted:  # each table once, however many fields it resolves
+                self.noted.add(id(layer))
+                self._check_notes(layer_file, where, layer, path.rsplit(".", 1)[-1] if role else path)
+            notes += sources.notes_of(layer)
             for key, value in layer.items():
+                if key in sources.NOTE_KEYS:
+                    continue
                 if key not in DEFINITION_KEYS:
                     self.read.problem(layer_file, where, f"has unknown key {key!r}; allowed: "
                                                          f"{', '.join(DEFINITION_KEYS)}", key)
@@ -279,7 +303,8 @@ class VersionLoader:
                               path)
             return None
         needle = place.rsplit('"', 2)[-2] if place.endswith('"') else path
-        return self._build(_Where(file, place, needle, ctx), path, merged, role, rest)
+        built = self._build(_Where(file, place, needle, ctx), path, merged, role, rest)
+        return replace(built, notes=tuple(dict.fromkeys(notes))) if built is not None and notes else built
 
     def _build(self, at: _Where, path: str, spec: dict[str, Any], role: str | None, rest: str) -> Field | None:
         ctx = at.ctx

@@ -63,6 +63,16 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Note:
+    """Where a rule comes from: a source read on a date, or an assumption and why (see `sources`)."""
+
+    kind: str  # "source" or "assumption"
+    text: str  # what the source says, or why the assumption is made
+    url: str | None = None
+    read: date | None = None
+
+
+@dataclass(frozen=True)
 class Field:
     """A question asked of one country and business type, fully resolved."""
 
@@ -78,6 +88,9 @@ class Field:
     order: int
     origin: str = "stripe"  # "platform": asked by the platform, not listed by Stripe (the freshness check knows)
     answers: tuple[str, ...] = ()  # other Stripe requirement names this field answers (`company.pan` in India)
+    # Where its definition and its place in the business type's lists come from; not compared by a diff,
+    # shown beside the changes it explains.
+    notes: tuple[Note, ...] = ()
 
     @property
     def person_role(self) -> str | None:
@@ -147,6 +160,7 @@ class VersionInfo:
     based_on: str | None
     api_version: str
     seal: Mapping[str, str] = field(default_factory=dict)  # relative file -> sha256, once approved
+    cite_sources: bool = False  # every country rule names a `source` or an `assumption` (see `sources`)
 
 
 @dataclass(frozen=True)

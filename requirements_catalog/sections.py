@@ -12,7 +12,8 @@ from .model import STATUSES, Option, VersionInfo
 from .reader import Reader
 
 
-VERSION_KEYS = ("id", "reviewed_on", "reviewed_by", "status", "notes", "based_on", "api_version", "seal")
+VERSION_KEYS = ("id", "reviewed_on", "reviewed_by", "status", "notes", "based_on", "api_version", "seal",
+                "cite_sources")
 FORMAT_KEYS = ("description", "parts", "routing_number", "account_number", "needs_holder_name", "holder_name_help",
                "normalize", "test_values")
 PART_KEYS = ("name", "label", "pattern", "check", "help")
@@ -46,6 +47,7 @@ def read_info(read: Reader, directory: Path) -> VersionInfo | None:
         id=data.get("id", ""), reviewed_on=data.get("reviewed_on", date.min), reviewed_by=data.get("reviewed_by", ""),
         status=data.get("status", ""), notes=data.get("notes", ""), based_on=data.get("based_on") or None,
         api_version=data.get("api_version", ""), seal=seal if isinstance(seal, dict) else {},
+        cite_sources=data.get("cite_sources") is True,
     ) if ok else None
 
 

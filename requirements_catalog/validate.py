@@ -17,7 +17,7 @@ from pathlib import Path
 
 from babel.messages.catalog import PYTHON_FORMAT
 
-from . import extract, values
+from . import extract, sources, values
 from .model import BUSINESS_TYPES, BUSINESS_TYPES_ONLY_IN, COUNTRIES, CatalogError, Field, Problem, Version
 from .store import Catalog, StoreError
 
@@ -45,7 +45,17 @@ def validate(catalog: Catalog, is_param_path: ParamChecker, version_ids: list[st
         problems += parameter_paths(version, is_param_path)
         problems += messages(version, catalog.root / version_id)
         problems += bank_test_values(version)
+        problems += uncited(version, catalog.root / version_id)
     return problems
+
+
+def uncited(version: Version, directory: Path) -> list[Problem]:
+    """Return a problem for each country rule without a source or an assumption, where the version cites them."""
+    if not version.info.cite_sources:
+        return []
+    return [Problem(f"{version.id}/countries/{rule.country}.toml", rule.place,
+                    "names no `source` and no `assumption` (this version cites its sources; see "
+                    "requirements_catalog/sources.py)") for rule in sources.rules(directory) if rule.kind == "none"]
 
 
 def bank_test_values(version: Version) -> list[Problem]:
