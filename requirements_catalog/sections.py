@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from . import sources
 from .fieldtypes import check_pattern, check_stdnum
 from .model import STATUSES, Option, VersionInfo
 from .reader import Reader
@@ -15,7 +16,7 @@ from .reader import Reader
 VERSION_KEYS = ("id", "reviewed_on", "reviewed_by", "status", "notes", "based_on", "api_version", "seal",
                 "cite_sources")
 FORMAT_KEYS = ("description", "parts", "routing_number", "account_number", "needs_holder_name", "holder_name_help",
-               "normalize", "test_values")
+               "normalize", "test_values", "source", "assumption")
 PART_KEYS = ("name", "label", "pattern", "check", "help")
 BANK_CHECKS = ("stdnum:", "schwifty:iban", "schwifty:bic")
 NAMES_FROM = ("babel-territories",)
@@ -100,6 +101,9 @@ def read_bank_formats(read: Reader, directory: Path) -> dict[str, dict[str, Any]
             del formats[name]
             continue
         read.unknown_keys(file, place, spec, FORMAT_KEYS)
+        for key in sources.NOTE_KEYS:
+            for message in sources.problems(spec[key], key) if key in spec else ():
+                read.problem(file, f"{place}.{key}", message, name)
         parts = spec.get("parts")
         if not isinstance(parts, list) or not parts:
             read.problem(file, f"{place}.parts", "must list the parts the user types", name)
