@@ -208,11 +208,17 @@ def test_documents_are_file_ids_per_side_or_a_list(version: Version) -> None:
     assert _errors(version, "DE", proof, ["file_1", "file_2", "file_3"]) == ["Upload at most 2 files."]
 
 
-def test_every_country_specs_field_that_is_a_parameter_is_asked(version: Version) -> None:
-    """The first version covers the Country Specs it was derived from, except fields no API call can send."""
+def test_every_country_specs_field_that_is_a_parameter_is_asked() -> None:
+    """The newest version covers the sandbox's Country Specs, except fields no API call can send.
+
+    The sandbox's data moves with the newest version (issue 13 added, e.g., the directors' address), so the first
+    version no longer covers it.
+    """
     from onboarding.gateway.sdk_params import is_param_path
     from stripe_sandbox.countries import load_country_specs
 
+    catalog = Catalog()
+    version = catalog.version(catalog.ids()[-1])
     specs = load_country_specs()
     unanswered = set()
     for country in specs.ids():
