@@ -63,4 +63,6 @@ def test_europe_asks_documents_and_declarations_only_eventually(draft: Version) 
                      "owners.verification.document", "documents.proof_of_registration.files"):
             assert fields[path].required == "eventually", (country, path)
         assert fields["directors.address"].required == "minimum", country
+        individual = {f.path: f for f in draft.country(country).fields("individual")}
+        assert individual["individual.political_exposure"].required == "eventually", country  # no Stripe page asks it
         assert set(draft.country(country).business_types) == {"individual", "company", "non_profit"}
