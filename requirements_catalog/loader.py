@@ -39,6 +39,7 @@ DEFAULT_STEPS = (
     ("external_account", "bank_account"), ("tos_acceptance", "terms"), ("documents.", "documents"),
     ("company.verification.", "documents"), ("individual.", "individual"), ("representative.", "representative"),
     ("owners.", "owners"), ("directors.", "directors"), ("executives.", "executives"),
+    ("authorizers.", "authorizers"), ("legal_guardians.", "legal_guardians"),
 )
 
 

@@ -17,7 +17,8 @@ BUSINESS_TYPES_ONLY_IN = {"government_entity": frozenset({"US"})}
 SERVICE_AGREEMENTS = ("full", "recipient")
 REQUIRED_LEVELS = ("minimum", "eventually")
 # Field paths starting with these name a person; the rest of the path is a Person parameter.
-PERSON_PREFIXES = ("individual", "representative", "owners", "directors", "executives")
+PERSON_PREFIXES = ("individual", "representative", "owners", "directors", "executives", "authorizers",
+                   "legal_guardians")
 STATUSES = ("draft", "approved")
 ORIGINS = ("stripe", "platform")
 

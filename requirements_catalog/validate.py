@@ -18,7 +18,9 @@ from pathlib import Path
 from babel.messages.catalog import PYTHON_FORMAT
 
 from . import extract, sources, values
-from .model import BUSINESS_TYPES, BUSINESS_TYPES_ONLY_IN, COUNTRIES, CatalogError, Field, Problem, Version
+from .model import (
+    BUSINESS_TYPES, BUSINESS_TYPES_ONLY_IN, COUNTRIES, PERSON_PREFIXES, CatalogError, Field, Problem, Version,
+)
 from .store import Catalog, StoreError
 
 # (operation, dotted path) -> whether the SDK knows it, e.g. ("accounts.update", "individual.dob.day").
@@ -104,7 +106,7 @@ def _parameters(field: Field) -> Iterator[tuple[str, str]]:
             yield "external_accounts.create", f"external_account.{name}"
     for path in field.condition:
         condition_prefix = path.split(".", 1)[0] + "."
-        if condition_prefix.rstrip(".") in ("representative", "owners", "directors", "executives"):
+        if condition_prefix.rstrip(".") in PERSON_PREFIXES[1:]:
             yield "persons.create", path.removeprefix(condition_prefix)
         else:
             yield "accounts.update", path

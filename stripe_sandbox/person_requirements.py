@@ -21,8 +21,13 @@ from pathlib import Path
 from typing import Any
 
 ROLES = ("representative", "owner", "director", "executive")
-# The Country Specs' role prefixes, accepted as role names too.
-ROLE_ALIASES = {"owners": "owner", "directors": "director", "executives": "executive"}
+# Roles a country's entry lists only where Stripe asks for them (Singapore's authorizer, the legal guardian of
+# a minor representative); absent, they are not asked.
+OPTIONAL_ROLES = ("authorizer", "legal_guardian")
+ALL_ROLES = ROLES + OPTIONAL_ROLES
+# The Country Specs' role prefixes (and the catalog's), accepted as role names too.
+ROLE_ALIASES = {"owners": "owner", "directors": "director", "executives": "executive", "authorizers": "authorizer",
+                "legal_guardians": "legal_guardian"}
 PROVIDED_FLAGS = frozenset({"company.owners_provided", "company.directors_provided", "company.executives_provided"})
 SOURCE_KINDS = frozenset({"docs", "docs+country_specs", "country_specs", "assumption"})
 THRESHOLD_RULES = frozenset({"at_least", "more_than"})
@@ -43,6 +48,9 @@ class RoleFields:
     currently_due: tuple[str, ...]
     eventually_due: tuple[str, ...]
     conditional: tuple[str, ...]
+
+
+NOT_ASKED = RoleFields(False, "assumption", (), (), ())  # an optional role the entry does not list
 
 
 @dataclass(frozen=True)
@@ -92,9 +100,9 @@ class PersonRequirements:
     def role(self, country: str, business_type: str | None, role: str) -> RoleFields:
         """Return everything recorded for one role (`owner` or the Country Specs' `owners`)."""
         name = ROLE_ALIASES.get(role, role)
-        if name not in ROLES:
-            raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
-        return self._type_entry(country, business_type).roles[name]
+        if name not in ALL_ROLES:
+            raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ALL_ROLES)}")
+        return self._type_entry(country, business_type).roles.get(name, NOT_ASKED)
 
     def fields(self, country: str, business_type: str | None, role: str) -> tuple[list[str], list[str]]:
         """Return the (currently_due, eventually_due) field paths of a role."""
@@ -158,14 +166,14 @@ def _parse_type(raw: Any, where: str) -> BusinessTypeEntry:
     if not set(flags) <= PROVIDED_FLAGS:
         raise _fail(where, f"unknown provided flags {sorted(set(flags) - PROVIDED_FLAGS)}")
     roles = raw["roles"]
-    unknown = set(roles) - set(ROLES)
+    unknown = set(roles) - set(ALL_ROLES)
     if unknown:
-        raise _fail(where, f"unknown roles {sorted(unknown)}; expected {', '.join(ROLES)}")
+        raise _fail(where, f"unknown roles {sorted(unknown)}; expected {', '.join(ALL_ROLES)}")
     missing = set(ROLES) - set(roles)
     if missing:
         raise _fail(where, f"missing roles {sorted(missing)}")
     return BusinessTypeEntry(
-        frozenset(flags), {name: _parse_role(roles[name], f"{where}.roles.{name}") for name in ROLES}
+        frozenset(flags), {name: _parse_role(roles[name], f"{where}.roles.{name}") for name in ALL_ROLES if name in roles}
     )
 
 

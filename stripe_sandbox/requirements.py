@@ -37,8 +37,9 @@ from .countries import CountrySpecs
 from .person_requirements import PersonRequirements
 from .state import Account, BankAccount, Person
 
-ROLES = ("representative", "owners", "directors", "executives")
-ROLE_FLAG = {"owners": "owner", "directors": "director", "executives": "executive", "representative": "representative"}
+ROLES = ("representative", "owners", "directors", "executives", "authorizers", "legal_guardians")
+ROLE_FLAG = {"owners": "owner", "directors": "director", "executives": "executive", "representative": "representative",
+             "authorizers": "authorizer", "legal_guardians": "legal_guardian"}
 CONDITIONAL = {"verification.document", "verification.additional_document"}
 GRACE_SECONDS = 14 * 24 * 3600
 # Stripe's test mode: an e-mail containing this gets every future requirement now (docs.stripe.com/connect/

@@ -33,7 +33,7 @@ from ..requirement_strings import read
 from .status import field_for_requirement
 
 ParamChecker = Callable[[str, str], bool]
-ROLES = ("representative", "owners", "directors", "executives")
+ROLES = ("representative", "owners", "directors", "executives", "authorizers", "legal_guardians")
 SPEC_KIND = {"individual": "individual", "company": "company", "non_profit": "company", "government_entity": "company"}
 
 

@@ -15,7 +15,8 @@ from ..requirement_strings import general, read
 
 logger = logging.getLogger(__name__)
 STATES = ("enabled", "pending", "action_required", "restricted")
-PERSON_ROLES = ("representative", "owners", "directors", "executives", "individual")
+PERSON_ROLES = ("representative", "owners", "directors", "executives", "authorizers", "legal_guardians",
+                "individual")
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 RELATIONSHIP = {"representative": "representative", "owners": "owner", "directors": "director",
-                "executives": "executive"}
+                "executives": "executive", "authorizers": "authorizer", "legal_guardians": "legal_guardian"}
 ROLE_STEPS = tuple(RELATIONSHIP)  # the catalog's step ids are the role names
 SINGLE = frozenset({"representative"})  # a company has exactly one representative
 
