@@ -56,3 +56,11 @@ def test_every_journey_ends_enabled(app: Flask, country: str, business_type: str
     assert page.path == "/onboarding", journey.steps
     assert state["requirements"]["currently_due"] == [], (journey.steps, state["requirements"])
     assert state["payouts_enabled"] is True and state["onboarding"]["state"] == "enabled", state
+
+
+def test_japanese_addresses_read_in_japanese_order(app: Flask) -> None:
+    journey = Journey(app.test_client(), app.extensions["catalog"].version(), "JP", "individual")
+    page = journey.run(until=lambda p: "individual.address_kanji.line1" in p.html)  # the business step answered
+    for block in ("individual.address_kana", "individual.address_kanji"):
+        order = [name.rsplit(".", 1)[1] for name in page.inputs() if name.startswith(block + ".")]
+        assert order == ["postal_code", "state", "city", "town", "line1"], (block, order)

@@ -10,6 +10,7 @@ the page's messages, so a catalog that asks what an honest user cannot answer is
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,13 +34,13 @@ class Journey:
     steps: list[str] = field(default_factory=list)
     added: dict[str, int] = field(default_factory=dict)
 
-    def run(self, limit: int = 40) -> Page:
-        """Go through every step until the status page; fail with the page's messages when stuck."""
+    def run(self, limit: int = 40, until: Callable[[Page], bool] | None = None) -> Page:
+        """Go through every step until the status page (or `until(page)`); fail with the page's messages when stuck."""
         wizard = Wizard(self.client, self.country, self.business_type)
         self.wizard, self.answers = wizard, Answers(self.version, self.country, self.business_type)
         page = wizard.start()
         for _ in range(limit):
-            if "/step/" not in page.path:
+            if "/step/" not in page.path or (until is not None and until(page)):
                 return page
             step = page.path.rsplit("/", 1)[1].split("?")[0]
             self.steps.append(step)
