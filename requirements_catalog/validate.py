@@ -58,8 +58,13 @@ def uncited(version: Version, directory: Path) -> list[Problem]:
     why = "names no `source` and no `assumption` (this version cites its sources; see requirements_catalog/sources.py)"
     formats = [Problem(f"{version.id}/bank_formats.toml", f"formats.{name}", why)
                for name, spec in version.bank_formats.items() if not any(key in spec for key in sources.NOTE_KEYS)]
-    return formats + [Problem(f"{version.id}/countries/{rule.country}.toml", rule.place, why)
-                      for rule in sources.rules(directory) if rule.kind == "none"]
+    problems = formats + [Problem(f"{version.id}/countries/{rule.country}.toml", rule.place, why)
+                          for rule in sources.rules(directory) if rule.kind == "none"]
+    line = sources.tally_line(sources.count(directory))
+    notes = directory / "NOTES.md"
+    if line not in (notes.read_text(encoding="utf-8") if notes.is_file() else ""):
+        problems.append(Problem(f"{version.id}/NOTES.md", "", f"must state the counts of its rules: {line!r}"))
+    return problems
 
 
 def bank_test_values(version: Version) -> list[Problem]:
