@@ -104,3 +104,26 @@ def test_every_shipped_field_path_is_an_sdk_parameter() -> None:
     # ...and the check is not vacuous: a parameter the SDK lacks is reported for every country asking it.
     reported = parameter_paths(version, lambda op, path: not path.endswith("dob.day"))
     assert len({p.file for p in reported}) == 45
+
+
+def test_coverage_follows_the_business_types_a_country_offers(mini: MiniCatalog) -> None:
+    """A country may offer fewer business types (the UAE: company only); each one it offers needs its table."""
+    mini.path("lists/business_type.toml").write_text(
+        '[[option]]\nvalue = "individual"\nlabel = "Individual"\n\n[[option]]\nvalue = "company"\nlabel = "Company"\n',
+        encoding="utf-8")
+    mini.append("fields.toml", '\n[fields."business_type"]\ntype = "select"\nlabel = "Type of business"\n'
+                               'validation = { source = "business_type" }\n')
+    mini.edit("countries/DE.toml", '  "tos_acceptance",', '  "tos_acceptance",\n  "business_type",')
+    mini.append("countries/DE.toml", '\n[fields."business_type"]\nvalidation = { choices = ["individual"] }\n')
+
+    def de_coverage() -> list[str]:
+        return [p for p in _problems(mini) if p.startswith(f"{VERSION}/countries/DE.toml")]
+
+    assert de_coverage() == []
+    mini.edit("countries/DE.toml", 'choices = ["individual"]', 'choices = ["individual", "company"]')
+    assert de_coverage() == [f"{VERSION}/countries/DE.toml: business_types.company: is missing"]
+    mini.edit("countries/DE.toml", 'choices = ["individual", "company"]', 'choices = ["company"]')
+    assert de_coverage() == [
+        f"{VERSION}/countries/DE.toml: business_types.company: is missing",
+        f'{VERSION}/countries/DE.toml: business_types.individual: is not offered: fields."business_type" does not '
+        "list it"]
