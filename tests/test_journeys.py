@@ -1,0 +1,38 @@
+"""Every country and business type of the current catalog, from the link to an enabled account.
+
+The journeys are generated from the catalog (tests/support/journey.py answers from its own data),
+not listed: a country or business type added to the catalog gets its journey, and a catalog that
+asks what an honest user cannot answer (an "if any" field made required, a label pointing at the
+wrong parameter) fails here. The sandbox asks what Stripe documents for each country; the journey
+ends when Stripe has nothing left to ask and payouts are enabled.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from requirements_catalog.store import Catalog
+from tests.support.journey import Journey
+
+_CURRENT = Catalog().version()
+JOURNEYS = [(code, business_type) for code, country in sorted(_CURRENT.countries.items())
+            for business_type in country.business_types]
+
+
+@pytest.fixture
+def database_url(tmp_path: Any) -> str:
+    """Run the journeys on SQLite only: the database is not what they test (the other suites cover PostgreSQL)."""
+    return f"sqlite:///{tmp_path / 'journeys.sqlite3'}"
+
+
+@pytest.mark.parametrize("country, business_type", JOURNEYS, ids=[f"{c}-{b}" for c, b in JOURNEYS])
+def test_every_journey_ends_enabled(app: Flask, country: str, business_type: str) -> None:
+    journey = Journey(app.test_client(), app.extensions["catalog"].version(), country, business_type)
+    page = journey.run()
+    state = journey.state()
+    assert page.path == "/onboarding", journey.steps
+    assert state["requirements"]["currently_due"] == [], (journey.steps, state["requirements"])
+    assert state["payouts_enabled"] is True and state["onboarding"]["state"] == "enabled", state
