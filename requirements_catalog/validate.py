@@ -52,12 +52,14 @@ def validate(catalog: Catalog, is_param_path: ParamChecker, version_ids: list[st
 
 
 def uncited(version: Version, directory: Path) -> list[Problem]:
-    """Return a problem for each country rule without a source or an assumption, where the version cites them."""
+    """Return a problem for each country rule and bank format that names no source or assumption, if it must."""
     if not version.info.cite_sources:
         return []
-    return [Problem(f"{version.id}/countries/{rule.country}.toml", rule.place,
-                    "names no `source` and no `assumption` (this version cites its sources; see "
-                    "requirements_catalog/sources.py)") for rule in sources.rules(directory) if rule.kind == "none"]
+    why = "names no `source` and no `assumption` (this version cites its sources; see requirements_catalog/sources.py)"
+    formats = [Problem(f"{version.id}/bank_formats.toml", f"formats.{name}", why)
+               for name, spec in version.bank_formats.items() if not any(key in spec for key in sources.NOTE_KEYS)]
+    return formats + [Problem(f"{version.id}/countries/{rule.country}.toml", rule.place, why)
+                      for rule in sources.rules(directory) if rule.kind == "none"]
 
 
 def bank_test_values(version: Version) -> list[Problem]:

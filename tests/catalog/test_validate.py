@@ -81,6 +81,15 @@ def test_bank_test_values_must_pass_their_own_format(mini: MiniCatalog) -> None:
         "iban: Check the IBAN."]
 
 
+def test_a_version_that_cites_its_sources_names_every_uncited_bank_format(mini: MiniCatalog) -> None:
+    mini.append("version.toml", "cite_sources = true\n")
+    uncited = f"{VERSION}/bank_formats.toml: formats.iban: names no `source` and no `assumption`"
+    assert any(p.startswith(uncited) for p in _beyond_coverage(mini))
+    mini.edit("bank_formats.toml", 'account_number = "{iban}"',
+              'account_number = "{iban}"\nassumption = "Every IBAN country uses it."')
+    assert not any("bank_formats.toml" in p for p in _beyond_coverage(mini))
+
+
 def test_current_must_name_a_version(mini: MiniCatalog) -> None:
     (mini.root / "CURRENT").write_text("2031-05-05\n")
     assert _problems(mini)[0] == "CURRENT: no catalog version '2031-05-05' (known: 2030-01-01)"
