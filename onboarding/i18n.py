@@ -14,10 +14,17 @@ from babel import Locale, negotiate_locale
 from flask import Flask, request, session
 from flask_babel import Babel, get_locale
 
-SUPPORTED_LOCALES = ("en", "de", "fr", "es", "it", "nl", "pt", "ja", "zh_Hans", "sv", "da", "fi", "nb", "pl")
+SUPPORTED_LOCALES = ("en", "de", "fr", "es", "it", "nl", "pt", "ja", "zh_Hans", "zh_Hant", "sv", "da", "fi", "nb",
+                     "pl")
 # Accept-Language tags that mean one of ours without naming it (Babel falls back to the bare language itself).
-ALIASES = {"zh": "zh_Hans", "zh_cn": "zh_Hans", "zh_sg": "zh_Hans", "zh_hans": "zh_Hans", "no": "nb", "nn": "nb",
-           "nn_no": "nb"}
+# Chinese by script: a browser names the script (zh-Hant-HK, Safari) or only the region (zh-HK, Chrome); Hong
+# Kong, Macao and Taiwan write Traditional, the mainland, Singapore and Malaysia Simplified, and a bare "zh" is
+# taken as Simplified. An explicit script wins over the region (zh-Hans-HK is Simplified).
+ALIASES = {"zh": "zh_Hans", "zh_cn": "zh_Hans", "zh_sg": "zh_Hans", "zh_my": "zh_Hans", "zh_hans": "zh_Hans",
+           "zh_hans_cn": "zh_Hans", "zh_hans_sg": "zh_Hans", "zh_hans_my": "zh_Hans", "zh_hans_hk": "zh_Hans",
+           "zh_hans_mo": "zh_Hans", "zh_hk": "zh_Hant", "zh_mo": "zh_Hant", "zh_tw": "zh_Hant", "zh_hant": "zh_Hant",
+           "zh_hant_hk": "zh_Hant", "zh_hant_mo": "zh_Hant", "zh_hant_tw": "zh_Hant",
+           "no": "nb", "nn": "nb", "nn_no": "nb"}
 SESSION_KEY = "locale"
 
 

@@ -22,6 +22,11 @@ def _translation(locale: str, message: str) -> str:
 @pytest.mark.parametrize("header, locale, lang", [
     ("de-DE,de;q=0.9,en;q=0.5", "de", "de"), ("zh-CN,zh;q=0.9", "zh_Hans", "zh-Hans"),
     ("nb-NO", "nb", "nb"), ("no", "nb", "nb"), ("pt-BR", "pt", "pt"), ("ko-KR", "en", "en"),
+    # Traditional Chinese by region (Chrome's zh-HK, zh-TW, zh-MO) or by script (Safari's zh-Hant-HK, any case);
+    # a named script wins over the region.
+    ("zh-HK,zh;q=0.9", "zh_Hant", "zh-Hant"), ("zh-TW", "zh_Hant", "zh-Hant"), ("zh-MO", "zh_Hant", "zh-Hant"),
+    ("zh-Hant-HK,en;q=0.5", "zh_Hant", "zh-Hant"), ("zh-hant", "zh_Hant", "zh-Hant"),
+    ("zh-Hans-HK", "zh_Hans", "zh-Hans"), ("zh-SG", "zh_Hans", "zh-Hans"), ("zh", "zh_Hans", "zh-Hans"),
 ])
 def test_accept_language_picks_a_supported_locale(client: FlaskClient, header: str, locale: str, lang: str) -> None:
     html = client.get("/onboard/unknown-token", headers={"Accept-Language": header}).get_data(as_text=True)
@@ -40,7 +45,8 @@ def test_an_explicit_choice_wins_and_is_remembered(client: FlaskClient) -> None:
 
 def test_every_page_offers_every_locale_by_its_own_name(client: FlaskClient) -> None:
     html = client.get("/").get_data(as_text=True)
-    for code, name in (("de", "Deutsch"), ("ja", "日本語"), ("zh_Hans", "中文 (简体)"), ("nb", "Norsk bokmål")):
+    for code, name in (("de", "Deutsch"), ("ja", "日本語"), ("zh_Hans", "中文 (简体)"), ("zh_Hant", "中文 (繁體)"),
+                       ("nb", "Norsk bokmål")):
         assert f'href="?lang={code}"' in html and f">{name}</a>" in html
 
 
@@ -52,6 +58,18 @@ def test_wizard_pages_use_the_catalog_wording_in_the_users_language(client: Flas
     html = client.get("/onboarding/step/individual").get_data(as_text=True)
     assert _translation("fr", "Date of birth") in html and ">Date of birth<" not in html
     assert ">janvier<" in html  # month names from Babel
+
+
+def test_a_hong_kong_page_reads_in_traditional_chinese_as_written_there(client: FlaskClient) -> None:
+    """Issue 13: zh-HK browsers got English; the HK identity card and e-mail use Hong Kong's own words."""
+    wizard = Wizard(client, "HK")
+    client.get("/", headers={"Accept-Language": "zh-HK,zh;q=0.9,en;q=0.8"})
+    wizard.start()
+    html = client.get("/onboarding/step/individual", headers={"Accept-Language": "zh-HK,zh;q=0.9"}).get_data(
+        as_text=True)
+    assert '<html lang="zh-Hant">' in html
+    assert "香港身份證號碼（HKID）" in html and "電郵地址" in html and "Hong Kong Identity Card" not in html
+    assert "身份证" not in html and "电子邮件" not in html  # not the Simplified catalog
 
 
 def test_nationality_lists_country_names_from_babel(client: FlaskClient) -> None:

@@ -45,7 +45,7 @@ def test_a_code_stripe_adds_later_gets_its_familys_message(code: str, family: st
     assert any(code.startswith(prefix) for prefix, _ in PREFIXES)
 
 
-@pytest.mark.parametrize("locale", ["de", "fr", "ja", "pl", "zh_Hans"])
+@pytest.mark.parametrize("locale", ["de", "fr", "ja", "pl", "zh_Hans", "zh_Hant"])
 def test_the_messages_are_translated(locale: str) -> None:
     with (ROOT / "onboarding" / "translations" / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         translated = {m.id: m.string for m in read_po(handle) if m.id}

@@ -38,7 +38,7 @@ def test_catalog_labels_and_value_messages_are_extracted() -> None:
     assert "Sort code" in messages  # bank format parts
 
 
-LOCALES = ("de", "fr", "es", "it", "nl", "pt", "ja", "zh_Hans", "sv", "da", "fi", "nb", "pl")
+LOCALES = ("de", "fr", "es", "it", "nl", "pt", "ja", "zh_Hans", "zh_Hant", "sv", "da", "fi", "nb", "pl")
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 
