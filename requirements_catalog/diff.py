@@ -10,28 +10,46 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .model import BUSINESS_TYPES, CountryCatalog, Field, Version
+from .model import BUSINESS_TYPES, CountryCatalog, Field, Note, Version
 
 ATTRIBUTES = ("type", "step", "required", "label", "help", "validation", "condition", "service_agreements",
               "origin", "answers")
 
 
-def _summary(field: Field) -> dict[str, Any]:
-    return {"path": field.path, "type": field.type, "step": field.step, "required": field.required,
-            "label": field.label}
+def _notes(notes: tuple[Note, ...] | list[Note]) -> list[dict[str, Any]]:
+    """Return a rule's notes as plain data: a source (url, date read, what it says) or an assumption."""
+    return [{"kind": n.kind, "text": n.text, "url": n.url, "read": n.read.isoformat() if n.read else None}
+            for n in notes]
+
+
+def _summary(field: Field, notes: bool = True) -> dict[str, Any]:
+    summary = {"path": field.path, "type": field.type, "step": field.step, "required": field.required,
+               "label": field.label}
+    return {**summary, "notes": _notes(field.notes)} if notes else summary
+
+
+def _list_notes(fields: tuple[Field, ...]) -> list[Note]:
+    """Return the notes every field of a business type shares: the ones its lists carry (why a field left)."""
+    shared = set(fields[0].notes) if fields else set()
+    for found in fields[1:]:
+        shared &= set(found.notes)
+    return [n for n in (fields[0].notes if fields else ()) if n in shared]
 
 
 def _compare_fields(old: tuple[Field, ...], new: tuple[Field, ...]) -> dict[str, list[dict[str, Any]]]:
+    """Compare two business types' fields; each added or changed entry carries the new version's notes."""
     before, after = {f.path: f for f in old}, {f.path: f for f in new}
     changed = []
     for path in sorted(before.keys() & after.keys()):
         a, b = before[path].comparable(), after[path].comparable()
         changes = [{"attribute": key, "old": a[key], "new": b[key]} for key in ATTRIBUTES if a[key] != b[key]]
         if changes:
-            changed.append({"path": path, "changes": changes})
+            changed.append({"path": path, "changes": changes, "notes": _notes(after[path].notes)})
+    why_removed = _notes(_list_notes(new))
     return {
         "added": [_summary(after[p]) for p in sorted(after.keys() - before.keys())],
-        "removed": [_summary(before[p]) for p in sorted(before.keys() - after.keys())],
+        "removed": [{**_summary(before[p], notes=False), "notes": why_removed}
+                    for p in sorted(before.keys() - after.keys())],
         "changed": changed,
     }
 
@@ -93,6 +111,11 @@ def _value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def _note_lines(notes: list[dict[str, Any]]) -> list[str]:
+    return [f"      why: {n['url']} (read {n['read']})" + (f": {n['text']}" if n["text"] else "")
+            if n["kind"] == "source" else f"      why: assumption: {n['text']}" for n in notes]
+
+
 def render_text(result: dict[str, Any]) -> str:
     """Render a diff for people: one block per country and business type."""
     s = result["summary"]
@@ -103,13 +126,17 @@ def render_text(result: dict[str, Any]) -> str:
         for bt in country["business_types"]:
             note = f" [{bt['status']}]" if bt["status"] != "changed" else ""
             lines.append(f"{country['country']} {bt['business_type']}{note}")
-            lines += [f"  + {f['path']} ({f['type']}, {f['required']}, step {f['step']}): {f['label']}"
-                      for f in bt["added"]]
-            lines += [f"  - {f['path']}" for f in bt["removed"]]
+            for f in bt["added"]:
+                lines.append(f"  + {f['path']} ({f['type']}, {f['required']}, step {f['step']}): {f['label']}")
+                lines += _note_lines(f["notes"])
+            for f in bt["removed"]:
+                lines.append(f"  - {f['path']}")
+                lines += _note_lines(f["notes"])
             for change in bt["changed"]:
                 lines.append(f"  ~ {change['path']}")
                 lines += [f"      {c['attribute']}: {_value(c['old'])} -> {_value(c['new'])}"
                           for c in change["changes"]]
+                lines += _note_lines(change["notes"])
     for name, entry in result["lists"].items():
         lines.append(f"lists/{name}: " + ", ".join(
             [f"+{v}" for v in entry["added"]] + [f"-{v}" for v in entry["removed"]] +

@@ -161,7 +161,7 @@ class VersionInfo:
     based_on: str | None
     api_version: str
     seal: Mapping[str, str] = field(default_factory=dict)  # relative file -> sha256, once approved
-    cite_sources: bool = False  # every country rule names a `source` or an `assumption` (see `sources`)
+    cite_sources: bool = False  # every country rule and bank format names a `source` or an `assumption`
 
 
 @dataclass(frozen=True)

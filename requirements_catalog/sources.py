@@ -94,6 +94,13 @@ def _rule(country: str, place: str, table: Mapping[str, Any], structure: bool) -
     return Rule(country, place, kind, structure)
 
 
+def tally_line(counts: Mapping[str, Any]) -> str:
+    """Return the sentence NOTES.md must carry for these counts (`catalog validate` compares them)."""
+    lists = counts["structure_lists"]
+    return (f"Rules with a source: {counts['source']}. Rules that are assumptions: {counts['assumption']}. "
+            f"Company structure lists with a source: {lists['source']} of {lists['total']}.")
+
+
 def count(directory: Path) -> dict[str, Any]:
     """Return how many rules have a source, are assumptions, or say nothing; structure lists apart."""
     found = list(rules(directory))

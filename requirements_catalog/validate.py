@@ -19,7 +19,8 @@ from babel.messages.catalog import PYTHON_FORMAT
 
 from . import extract, sources, values
 from .model import (
-    BUSINESS_TYPES, BUSINESS_TYPES_ONLY_IN, COUNTRIES, PERSON_PREFIXES, CatalogError, Field, Problem, Version,
+    BUSINESS_TYPES, BUSINESS_TYPES_ONLY_IN, COUNTRIES, PERSON_PREFIXES, CatalogError, CountryCatalog, Field, Problem,
+    Version,
 )
 from .store import Catalog, StoreError
 
@@ -52,12 +53,19 @@ def validate(catalog: Catalog, is_param_path: ParamChecker, version_ids: list[st
 
 
 def uncited(version: Version, directory: Path) -> list[Problem]:
-    """Return a problem for each country rule without a source or an assumption, where the version cites them."""
+    """Return a problem for each country rule and bank format that names no source or assumption, if it must."""
     if not version.info.cite_sources:
         return []
-    return [Problem(f"{version.id}/countries/{rule.country}.toml", rule.place,
-                    "names no `source` and no `assumption` (this version cites its sources; see "
-                    "requirements_catalog/sources.py)") for rule in sources.rules(directory) if rule.kind == "none"]
+    why = "names no `source` and no `assumption` (this version cites its sources; see requirements_catalog/sources.py)"
+    formats = [Problem(f"{version.id}/bank_formats.toml", f"formats.{name}", why)
+               for name, spec in version.bank_formats.items() if not any(key in spec for key in sources.NOTE_KEYS)]
+    problems = formats + [Problem(f"{version.id}/countries/{rule.country}.toml", rule.place, why)
+                          for rule in sources.rules(directory) if rule.kind == "none"]
+    line = sources.tally_line(sources.count(directory))
+    notes = directory / "NOTES.md"
+    if line not in (notes.read_text(encoding="utf-8") if notes.is_file() else ""):
+        problems.append(Problem(f"{version.id}/NOTES.md", "", f"must state the counts of its rules: {line!r}"))
+    return problems
 
 
 def bank_test_values(version: Version) -> list[Problem]:
@@ -72,7 +80,12 @@ def bank_test_values(version: Version) -> list[Problem]:
 
 
 def coverage(version: Version) -> list[Problem]:
-    """Return a problem for each country or business type the version does not cover."""
+    """Return a problem for each country or business type the version does not cover.
+
+    A country offers the business types its `business_type` question lists (every type when it lists
+    none): Stripe supports some in some countries only (the UAE: company). Each offered type needs its
+    table, and a table of a type the question does not offer could never be reached.
+    """
     problems = []
     for code in COUNTRIES:
         file = f"{version.id}/countries/{code}.toml"
@@ -80,11 +93,26 @@ def coverage(version: Version) -> list[Problem]:
         if country is None:
             problems.append(Problem(file, "", f"is missing: every one of the {len(COUNTRIES)} countries needs a file"))
             continue
+        offered = _offered(country)
         for business_type in BUSINESS_TYPES:
             available = code in BUSINESS_TYPES_ONLY_IN.get(business_type, {code})
-            if available and business_type not in country.business_types:
+            wanted = offered is None or business_type in offered
+            if available and wanted and business_type not in country.business_types:
                 problems.append(Problem(file, f"business_types.{business_type}", "is missing"))
+        for business_type in country.business_types:
+            if offered is not None and business_type not in offered:
+                problems.append(Problem(file, f"business_types.{business_type}",
+                                        'is not offered: fields."business_type" does not list it'))
     return problems
+
+
+def _offered(country: CountryCatalog) -> set[str] | None:
+    """Return the business types a country's `business_type` question offers, or None when it lists no choices."""
+    for fields in country.business_types.values():
+        for found in fields:
+            if found.path == "business_type" and "choices" in found.validation:
+                return set(found.validation["choices"])
+    return None
 
 
 def _parameters(field: Field) -> Iterator[tuple[str, str]]:

@@ -66,12 +66,18 @@ SETTINGS_TEMPLATE: dict[str, Any] = {
 }
 
 
+# List parameters an empty string sets to an empty list instead of unsetting (Stripe's objects show `[]`).
+EMPTIABLE_LISTS = frozenset({"full_name_aliases"})
+
+
 def merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     """Return `base` deep-updated with `update`; an empty string unsets a value, as at Stripe."""
     result = copy.deepcopy(base)
     for key, value in update.items():
         if isinstance(value, dict) and isinstance(result.get(key), dict):
             result[key] = merge(result[key], value)
+        elif value == "" and key in EMPTIABLE_LISTS:
+            result[key] = []  # the list emptied on purpose: "no other names" (requirements.provided)
         elif value == "":
             result.pop(key, None)
         else:

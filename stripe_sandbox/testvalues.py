@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
+from importlib import resources
 from typing import Any
 
 DOB_VERIFIED = date(1901, 1, 1)
@@ -35,15 +39,34 @@ URL_ERRORS = {
     "inaccessible": "invalid_url_website_inaccessible",
 }
 
-# US test account numbers (routing 110000000) and the payout outcome each stands for.
-BANK_OUTCOMES = {
-    "000123456789": "ok",
-    "000111111116": "no_account",
-    "000111111113": "account_closed",
-    "000222222227": "insufficient_funds",
-    "000333333335": "debit_not_authorized",
-    "000444444440": "invalid_currency",
-}
+
+@cache
+def _test_banks() -> dict[str, Any]:
+    """Return Stripe's test bank numbers per country (`data/test_bank_accounts.json`)."""
+    data = resources.files("stripe_sandbox") / "data" / "test_bank_accounts.json"
+    return json.loads(data.read_text(encoding="utf-8"))
+
+
+def _compact(text: str | None) -> str:
+    return re.sub(r"[^0-9A-Za-z]", "", text or "").upper()
+
+
+def bank_outcome(country: str, routing: str | None, number: str) -> str | None:
+    """Return the payout outcome Stripe documents for a test bank number, or None for any other number.
+
+    Dashes and spaces do not count (Stripe writes HK test numbers `000123-456` and routings `110-000`). A test
+    IBAN is one of the country's own or the country code followed by one of the tails any IBAN country may use; a
+    number Stripe lists without a routing (IBANs, MX, NZ) matches whatever routing is sent.
+    """
+    data, number = _test_banks(), _compact(number)
+    if number[:2] == country.upper() and number[2:] in data["iban_tails"]:
+        return str(data["iban_tails"][number[2:]])
+    for row in data["numbers"].get(country.upper(), []):
+        same_routing = "routing" not in row or _compact(row["routing"]) == _compact(routing)
+        if _compact(row["account"]) == number and same_routing:
+            return str(row["outcome"])
+    return None
+
 
 # English reasons; platforms localize from the code, as Stripe asks.
 REASONS = {

@@ -114,11 +114,29 @@ def test_reports_show_the_history(client: FlaskClient, app: Flask, staff: str) -
 
 def test_any_two_versions_can_be_compared(client: FlaskClient, app: Flask, staff: str) -> None:
     catalog: Catalog = app.extensions["catalog"]
-    first = catalog.new_version(__import__("datetime").date(2026, 12, 1), "Alex")
-    second = catalog.new_version(__import__("datetime").date(2026, 12, 2), "Alex")
+    first = catalog.new_version(__import__("datetime").date(2027, 1, 1), "Alex")
+    second = catalog.new_version(__import__("datetime").date(2027, 1, 2), "Alex")
     _login(client, staff)
     html = client.get("/compliance/").get_data(as_text=True)
     assert '<select id="old" name="old">' in html and f'<option value="{second}" selected>' in html
     page = client.get(f"/compliance/diff?old={first}&new={second}").get_data(as_text=True)
     assert "0 added, 0 removed, 0 changed" in page
     assert client.get("/compliance/diff?old=nope&new=2026-11-28").status_code == 404
+
+
+def test_the_diff_shows_why_beside_each_change(client: FlaskClient, app: Flask, staff: str) -> None:
+    catalog: Catalog = app.extensions["catalog"]
+    draft = catalog.new_version(__import__("datetime").date(2027, 1, 1), "Alex")
+    gb = catalog.root / draft / "countries" / "GB.toml"
+    gb.write_text(gb.read_text(encoding="utf-8").replace(
+        '[business_types.individual]\n',
+        '[business_types.individual]\nsource = { url = "https://docs.stripe.com/connect/required-verification-'
+        'information", read = 2027-01-01, says = "<b>UK</b> sole traders" }\n', 1).replace(
+        '"individual.first_name",\n', '', 1), encoding="utf-8")
+    _login(client, staff)
+    page = client.get(f"/compliance/diff?old=2026-11-28&new={draft}").get_data(as_text=True)
+    row = page.split('<tr class="removed">', 1)[1].split("</tr>", 1)[0]
+    assert "individual.first_name" in row and (
+        '<a href="https://docs.stripe.com/connect/required-verification-information" rel="noopener noreferrer">'
+        in row)
+    assert "(read 2027-01-01): &lt;b&gt;UK&lt;/b&gt; sole traders" in row  # catalog text is data: escaped

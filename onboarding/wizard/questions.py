@@ -248,4 +248,6 @@ def to_params(question: Question, answer: Any, country: str) -> Any:
         return compact(answer)
     if kind == "percentage":
         return float(str(answer).rstrip("%"))
+    if kind == "text_list" and not answer:
+        return ""  # "none": the empty value Stripe's list parameters take (the SDK's `Literal['']`)
     return answer

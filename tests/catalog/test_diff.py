@@ -30,16 +30,25 @@ def versions(mini: MiniCatalog):
     de = new / "countries" / "DE.toml"
     de.write_text(de.read_text()
                   .replace('  "individual.dob",\n', '  "business_profile.url",\n')
-                  .replace('eventually = ["individual.address"]', 'eventually = ["individual.dob"]'))
+                  .replace('eventually = ["individual.address"]', 'eventually = ["individual.dob"]\n' + DE_SOURCE))
     (new / "countries" / "AT.toml").write_text(
         'country = "AT"\ndefault_currency = "eur"\n\n[fields."external_account"]\n'
-        'validation = { format = "iban", currencies = ["eur"] }\n\n'
-        '[business_types.individual]\nminimum = ["individual.first_name", "external_account"]\n')
+        'validation = { format = "iban", currencies = ["eur"] }\nassumption = "An IBAN, as in every euro country"\n\n'
+        '[business_types.individual]\nminimum = ["individual.first_name", "external_account"]\n' + AT_SOURCE)
     mcc = new / "lists" / "mcc.toml"
     mcc.write_text(mcc.read_text().replace("Eating places, restaurants", "Restaurants")
                    + '\n[[option]]\nvalue = "5999"\nlabel = "Miscellaneous retail"\n')
     return catalog.version(VERSION), catalog.version(NEW)
 
+
+DE_SOURCE = 'source = { url = "https://docs.stripe.com/changelog", read = 2030-01-20, says = "Date of birth later" }\n'
+AT_SOURCE = ('source = { url = "https://docs.stripe.com/connect/required-verification-information", '
+             'read = 2030-01-15, says = "Austria: a name and a bank account" }\n')
+DE_NOTE = {"kind": "source", "text": "Date of birth later", "url": "https://docs.stripe.com/changelog",
+           "read": "2030-01-20"}
+AT_NOTE = {"kind": "source", "text": "Austria: a name and a bank account",
+           "url": "https://docs.stripe.com/connect/required-verification-information", "read": "2030-01-15"}
+IBAN_NOTE = {"kind": "assumption", "text": "An IBAN, as in every euro country", "url": None, "read": None}
 
 EXPECTED = {
     "old": VERSION, "new": NEW, "country": None,
@@ -48,22 +57,23 @@ EXPECTED = {
         {"country": "AT", "status": "added", "business_types": [
             {"business_type": "individual", "status": "added", "added": [
                 {"path": "external_account", "type": "bank_account", "step": "bank_account", "required": "minimum",
-                 "label": "Bank account for payouts"},
+                 "label": "Bank account for payouts", "notes": [IBAN_NOTE, AT_NOTE]},
                 {"path": "individual.first_name", "type": "name", "step": "individual", "required": "minimum",
-                 "label": "First name"}],
+                 "label": "First name", "notes": [AT_NOTE]}],
              "removed": [], "changed": []}]},
         {"country": "DE", "status": "changed", "business_types": [
             {"business_type": "individual", "status": "changed",
              "added": [{"path": "business_profile.url", "type": "url", "step": "individual", "required": "minimum",
-                        "label": "Business website"}],
+                        "label": "Business website", "notes": [DE_NOTE]}],
              "removed": [{"path": "individual.address", "type": "address", "step": "individual",
-                          "required": "eventually", "label": "Home address"}],
+                          "required": "eventually", "label": "Home address", "notes": [DE_NOTE]}],
              "changed": [{"path": "individual.dob", "changes": [
                  {"attribute": "step", "old": "individual", "new": "business"},
                  {"attribute": "required", "old": "minimum", "new": "eventually"},
                  {"attribute": "label", "old": "Date of birth", "new": "Birth date"},
                  {"attribute": "validation", "old": {"min_age": 13}, "new": {"min_age": 18}},
-                 {"attribute": "condition", "old": {}, "new": {"business_profile.mcc": ["5734"]}}]}]}]},
+                 {"attribute": "condition", "old": {}, "new": {"business_profile.mcc": ["5734"]}}],
+                 "notes": [DE_NOTE]}]}]},
     ],
     "lists": {"mcc": {"added": ["5999"], "removed": [],
                       "changed": [{"value": "5812", "old": "Eating places, restaurants", "new": "Restaurants"}]}},
@@ -74,16 +84,22 @@ EXPECTED_TEXT = """\
 Catalog 2030-01-01 -> 2030-02-01: 3 added, 1 removed, 1 changed
 AT individual [added]
   + external_account (bank_account, minimum, step bank_account): Bank account for payouts
+      why: assumption: An IBAN, as in every euro country
+      why: https://docs.stripe.com/connect/required-verification-information (read 2030-01-15): Austria: a name and a bank account
   + individual.first_name (name, minimum, step individual): First name
+      why: https://docs.stripe.com/connect/required-verification-information (read 2030-01-15): Austria: a name and a bank account
 DE individual
   + business_profile.url (url, minimum, step individual): Business website
+      why: https://docs.stripe.com/changelog (read 2030-01-20): Date of birth later
   - individual.address
+      why: https://docs.stripe.com/changelog (read 2030-01-20): Date of birth later
   ~ individual.dob
       step: "individual" -> "business"
       required: "minimum" -> "eventually"
       label: "Date of birth" -> "Birth date"
       validation: {"min_age": 13} -> {"min_age": 18}
       condition: {} -> {"business_profile.mcc": ["5734"]}
+      why: https://docs.stripe.com/changelog (read 2030-01-20): Date of birth later
 lists/mcc: +5999, ~5812 "Eating places, restaurants" -> "Restaurants"
 """
 
@@ -109,7 +125,7 @@ def test_diff_in_reverse_swaps_added_and_removed(versions) -> None:
     assert back["summary"] == {"added": 1, "removed": 3, "changed": 1}
     assert back["countries"][0] == {"country": "AT", "status": "removed", "business_types": [
         {"business_type": "individual", "status": "removed", "added": [], "changed": [],
-         "removed": EXPECTED["countries"][0]["business_types"][0]["added"]}]}
+         "removed": [{**f, "notes": []} for f in EXPECTED["countries"][0]["business_types"][0]["added"]]}]}
 
 
 def test_a_version_has_no_differences_with_itself(versions) -> None:

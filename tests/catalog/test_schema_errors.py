@@ -37,7 +37,8 @@ CASES = [
     pytest.param("fields.toml", '[person."first_name"]\ntype = "name"',
                  '[person."first_name"]\ntype = "name"\nmandatory = true',
                  f"{V}/fields.toml:37: person.\"first_name\": has unknown key 'mandatory'; allowed: type, label, help, "
-                 "step, validation, condition, service_agreements, origin, answers", id="unknown-definition-key"),
+                 "step, validation, condition, service_agreements, origin, answers, source, assumption",
+                 id="unknown-definition-key"),
     pytest.param("countries/DE.toml", '"tos_acceptance",', '"tos_acceptance",\n  "individual.shoe_size",',
                  f"{V}/countries/DE.toml:15: business_types.individual.minimum[6]: names 'individual.shoe_size', which "
                  "has no definition in fields.toml or this file", id="undefined-path"),

@@ -81,6 +81,15 @@ def test_bank_test_values_must_pass_their_own_format(mini: MiniCatalog) -> None:
         "iban: Check the IBAN."]
 
 
+def test_a_version_that_cites_its_sources_names_every_uncited_bank_format(mini: MiniCatalog) -> None:
+    mini.append("version.toml", "cite_sources = true\n")
+    uncited = f"{VERSION}/bank_formats.toml: formats.iban: names no `source` and no `assumption`"
+    assert any(p.startswith(uncited) for p in _beyond_coverage(mini))
+    mini.edit("bank_formats.toml", 'account_number = "{iban}"',
+              'account_number = "{iban}"\nassumption = "Every IBAN country uses it."')
+    assert not any("bank_formats.toml" in p for p in _beyond_coverage(mini))
+
+
 def test_current_must_name_a_version(mini: MiniCatalog) -> None:
     (mini.root / "CURRENT").write_text("2031-05-05\n")
     assert _problems(mini)[0] == "CURRENT: no catalog version '2031-05-05' (known: 2030-01-01)"
@@ -95,3 +104,26 @@ def test_every_shipped_field_path_is_an_sdk_parameter() -> None:
     # ...and the check is not vacuous: a parameter the SDK lacks is reported for every country asking it.
     reported = parameter_paths(version, lambda op, path: not path.endswith("dob.day"))
     assert len({p.file for p in reported}) == 45
+
+
+def test_coverage_follows_the_business_types_a_country_offers(mini: MiniCatalog) -> None:
+    """A country may offer fewer business types (the UAE: company only); each one it offers needs its table."""
+    mini.path("lists/business_type.toml").write_text(
+        '[[option]]\nvalue = "individual"\nlabel = "Individual"\n\n[[option]]\nvalue = "company"\nlabel = "Company"\n',
+        encoding="utf-8")
+    mini.append("fields.toml", '\n[fields."business_type"]\ntype = "select"\nlabel = "Type of business"\n'
+                               'validation = { source = "business_type" }\n')
+    mini.edit("countries/DE.toml", '  "tos_acceptance",', '  "tos_acceptance",\n  "business_type",')
+    mini.append("countries/DE.toml", '\n[fields."business_type"]\nvalidation = { choices = ["individual"] }\n')
+
+    def de_coverage() -> list[str]:
+        return [p for p in _problems(mini) if p.startswith(f"{VERSION}/countries/DE.toml")]
+
+    assert de_coverage() == []
+    mini.edit("countries/DE.toml", 'choices = ["individual"]', 'choices = ["individual", "company"]')
+    assert de_coverage() == [f"{VERSION}/countries/DE.toml: business_types.company: is missing"]
+    mini.edit("countries/DE.toml", 'choices = ["individual", "company"]', 'choices = ["company"]')
+    assert de_coverage() == [
+        f"{VERSION}/countries/DE.toml: business_types.company: is missing",
+        f'{VERSION}/countries/DE.toml: business_types.individual: is not offered: fields."business_type" does not '
+        "list it"]

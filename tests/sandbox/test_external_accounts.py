@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from importlib import resources
 from typing import Any
 
 import pytest
 import stripe
 
+from requirements_catalog import COUNTRIES, Catalog, Version
+from requirements_catalog.values import bank_parameters
 from stripe_sandbox import Sandbox
 
 from .helpers import US_BANK, Connect, complete_us_individual, create_account, error_of
@@ -219,3 +223,109 @@ def test_unknown_token_and_account(client: stripe.StripeClient) -> None:
         client.v1.accounts.external_accounts.list("acct_nope")
     assert excinfo.value.http_status == 403
     assert error_of(excinfo)["code"] == "account_invalid"
+
+
+TEST_BANKS = json.loads((resources.files("stripe_sandbox") / "data" / "test_bank_accounts.json").read_text("utf-8"))
+
+
+def local_bank(sb: Sandbox, country: str, account: str, routing: str | None = None,
+               currency: str | None = None) -> dict[str, Any]:
+    """Return a bank account hash in a country, in its default currency unless told."""
+    found = {"object": "bank_account", "country": country, "account_number": account,
+             "currency": currency or sb.specs.get(country)["default_currency"]}
+    return found if routing is None else {**found, "routing_number": routing}
+
+
+@pytest.mark.parametrize("country, row", [(c, row) for c, rows in TEST_BANKS["numbers"].items() for row in rows],
+                         ids=lambda value: value if isinstance(value, str) else value["account"])
+def test_stripes_test_numbers_of_every_country_pass_with_their_outcome(sandbox: Sandbox, client: stripe.StripeClient,
+                                                                      country: str, row: dict[str, str]) -> None:
+    """docs.stripe.com/payouts, "Test payouts": each number is accepted, and the failing ones fail."""
+    account = create_account(client, country=country)
+    added = client.v1.accounts.external_accounts.create(account.id, params={
+        "external_account": local_bank(sandbox, country, row["account"], row.get("routing"))})
+    status = client.v1.accounts.external_accounts.retrieve(account.id, added.id).status
+    assert status == ("new" if row["outcome"] == "ok" else "errored")
+
+
+@pytest.mark.parametrize("country", ["AT", "DE", "FR", "AE", "GB", "CH"])
+def test_the_test_iban_tails_work_in_every_iban_country_though_not_valid_ibans(
+        sandbox: Sandbox, client: stripe.StripeClient, country: str) -> None:
+    """Stripe's table lists e.g. AT89370400440532013002 (account_closed): not a valid IBAN, accepted in test mode."""
+    account = create_account(client, country=country)
+    banks = client.v1.accounts.external_accounts
+    good = banks.create(account.id, params={"external_account": local_bank(sandbox, country,
+                                                                           f"{country}89370400440532013000")})
+    closed = banks.create(account.id, params={"external_account": local_bank(sandbox, country,
+                                                                             f"{country}89370400440532013002")})
+    assert [banks.retrieve(account.id, b.id).status for b in (good, closed)] == ["new", "errored"]
+    with pytest.raises(stripe.InvalidRequestError) as excinfo:  # any other invalid IBAN is still refused
+        banks.create(account.id, params={"external_account": local_bank(sandbox, country,
+                                                                        f"{country}89370400440532013009")})
+    assert excinfo.value.code == "account_number_invalid"
+
+
+@pytest.mark.parametrize("country, routing, account, currency, refused", [
+    ("AU", "110000", "1234", None, None),  # AUD accounts: 4-9 digits
+    ("AU", "110000", "123456789", None, None),
+    ("AU", "110000", "123", None, "account_number"),
+    ("AU", "110000", "1234567890", None, "account_number"),
+    ("AU", "110000", "DTCBBZ1T", "usd", None),  # other currencies: 4-14 letters and digits
+    ("AU", "110000", "DTCBBZ1T", None, "account_number"),
+    ("JP", "1100000", "0001234", None, None),
+    ("JP", "1100000", "12345678", None, None),
+    ("JP", "1100000", "1234", None, None),  # Stripe's table: 4-8 digits (the form asks them padded to 7)
+    ("JP", "1100000", "123456789", None, "account_number"),
+    ("HK", "110-000", "123456", None, None),
+    ("HK", "110-000", "123456-789", None, None),
+    ("HK", "110-000", "12345", None, "account_number"),
+    ("HK", "110-000", "1234567890", None, "account_number"),
+    ("BR", "110-0000-5", "0001234", None, None),  # a branch check digit
+    ("BR", "110-0000", "0001234", None, None),
+    ("BR", "110-000", "0001234", None, "routing_number"),
+    ("SG", "1100-000", "1" * 19, None, None),
+    ("SG", "1100-000", "1" * 20, None, "account_number"),
+    ("TH", "999-0001", "000123456789", None, None),  # Stripe's test routing: bank and branch
+    ("TH", "999", "000123456", None, None),
+    ("TH", "999", "12345", None, "account_number"),
+    ("NZ", "110000", "0000000010", None, None),  # bank and branch sent as the routing number
+    ("US", "110000000", "1", None, None),  # Stripe's v2 bank account spec: 1-17 digits
+    ("US", "110000000", "1" * 18, None, "account_number"),
+    ("US", "000000000", "000123456789", None, "routing_number"),  # no routing number starts with 00
+])
+def test_local_account_lengths_follow_stripes_table(sandbox: Sandbox, client: stripe.StripeClient, country: str,
+                                                    routing: str, account: str, currency: str | None,
+                                                    refused: str | None) -> None:
+    created = create_account(client, country=country)
+    bank_hash = local_bank(sandbox, country, account, routing, currency)
+    if refused is None:
+        assert client.v1.accounts.external_accounts.create(created.id, params={"external_account": bank_hash})
+        return
+    with pytest.raises(stripe.InvalidRequestError) as excinfo:
+        client.v1.accounts.external_accounts.create(created.id, params={"external_account": bank_hash})
+    assert (excinfo.value.code, excinfo.value.param) == (f"{refused}_invalid", f"external_account[{refused}]")
+
+
+@pytest.fixture(scope="module")
+def draft() -> Version:
+    """Return the catalog version whose bank formats were checked against Stripe's payouts page (issue 13)."""
+    return Catalog().version("2026-12-06")
+
+
+@pytest.mark.parametrize("country", COUNTRIES)
+def test_what_the_form_sends_for_stripes_test_numbers_the_sandbox_takes(
+        sandbox: Sandbox, client: stripe.StripeClient, draft: Version, country: str) -> None:
+    """Each test value of the country's bank formats, turned into Stripe's parameters as the wizard does."""
+    entry = draft.country(country)
+    field = entry.field_for(next(iter(entry.business_types)), "external_account")
+    account = create_account(client, country=country)
+    sent = 0
+    for name in [field.validation["format"], *field.validation.get("alternatives", ())]:
+        for test in draft.bank_formats[name]["test_values"]:
+            if name == "iban" and not test["iban"].startswith(country):
+                continue
+            numbers = bank_parameters(draft.bank_formats[name], test)
+            client.v1.accounts.external_accounts.create(account.id, params={"external_account": local_bank(
+                sandbox, country, numbers["account_number"], numbers.get("routing_number"))})
+            sent += 1
+    assert sent

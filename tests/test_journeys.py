@@ -1,0 +1,66 @@
+"""Every country and business type of the current catalog, from the link to an enabled account.
+
+The journeys are generated from the catalog (tests/support/journey.py answers from its own data),
+not listed: a country or business type added to the catalog gets its journey, and a catalog that
+asks what an honest user cannot answer (an "if any" field made required, a label pointing at the
+wrong parameter) fails here. The sandbox asks what Stripe documents for each country; the journey
+ends when Stripe has nothing left to ask and payouts are enabled.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from requirements_catalog.store import DEFAULT_ROOT, Catalog
+from tests.support.journey import Journey
+
+# The newest version, approved or still a draft under review: what compliance signs off must already work.
+NEWEST = Catalog().ids()[-1]
+JOURNEYS = [(code, business_type) for code, country in sorted(Catalog().version(NEWEST).countries.items())
+            for business_type in country.business_types]
+
+
+@pytest.fixture(scope="module")
+def newest_catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return a copy of the shipped catalog whose current version is the newest one."""
+    root = tmp_path_factory.mktemp("catalog") / "versions"
+    shutil.copytree(DEFAULT_ROOT, root, ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "CURRENT").write_text(NEWEST + "\n", encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def database_url(tmp_path: Any) -> str:
+    """Run the journeys on SQLite only: the database is not what they test (the other suites cover PostgreSQL)."""
+    return f"sqlite:///{tmp_path / 'journeys.sqlite3'}"
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], newest_catalog: Path) -> dict[str, Any]:
+    """Serve the newest catalog version."""
+    return {**app_config, "CATALOG_PATH": str(newest_catalog)}
+
+
+@pytest.mark.parametrize("country, business_type", JOURNEYS, ids=[f"{c}-{b}" for c, b in JOURNEYS])
+def test_every_journey_ends_enabled(app: Flask, country: str, business_type: str) -> None:
+    version = app.extensions["catalog"].version()
+    assert version.id == NEWEST
+    journey = Journey(app.test_client(), version, country, business_type)
+    page = journey.run()
+    state = journey.state()
+    assert page.path == "/onboarding", journey.steps
+    assert state["requirements"]["currently_due"] == [], (journey.steps, state["requirements"])
+    assert state["payouts_enabled"] is True and state["onboarding"]["state"] == "enabled", state
+
+
+def test_japanese_addresses_read_in_japanese_order(app: Flask) -> None:
+    journey = Journey(app.test_client(), app.extensions["catalog"].version(), "JP", "individual")
+    page = journey.run(until=lambda p: "individual.address_kanji.line1" in p.html)  # the business step answered
+    for block in ("individual.address_kana", "individual.address_kanji"):
+        order = [name.rsplit(".", 1)[1] for name in page.inputs() if name.startswith(block + ".")]
+        assert order == ["postal_code", "state", "city", "town", "line1"], (block, order)
