@@ -12,7 +12,7 @@ from typing import Any
 
 from babel import Locale, negotiate_locale
 from flask import Flask, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, gettext
 
 SUPPORTED_LOCALES = ("en", "de", "fr", "es", "it", "nl", "pt", "ja", "zh_Hans", "zh_Hant", "sv", "da", "fi", "nb",
                      "pl")
@@ -64,3 +64,13 @@ def init_app(app: Flask) -> None:
     """Attach Flask-Babel and give templates the locale switcher's values."""
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
     app.context_processor(_template_values)
+    app.jinja_env.globals["catalog_text"] = catalog_text
+
+
+def catalog_text(message: str) -> str:
+    """Return catalog text (a label, a help) translated, as plain text the template escapes.
+
+    Not `_()`: Jinja's gettext marks its result safe and formats it with `%`, so a label such as
+    "Ownership (%)" would fail and markup in catalog data would reach the page. Catalog text is data.
+    """
+    return str(gettext(message))

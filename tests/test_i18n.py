@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
+from markupsafe import escape
 from flask.testing import FlaskClient
 
 from tests.support.wizard import Wizard
@@ -54,7 +55,7 @@ def test_wizard_pages_use_the_catalog_wording_in_the_users_language(client: Flas
     wizard = Wizard(client, "FR")
     client.get("/?lang=fr")
     page = wizard.start()
-    assert _translation("fr", "Business details") in page.html
+    assert str(escape(_translation("fr", "Business details"))) in page.html  # catalog text is escaped as data
     html = client.get("/onboarding/step/individual").get_data(as_text=True)
     assert _translation("fr", "Date of birth") in html and ">Date of birth<" not in html
     assert ">janvier<" in html  # month names from Babel
@@ -92,3 +93,14 @@ def test_a_canadian_company_reads_its_identifiers_in_canadian_french(client: Fla
     page = wizard.start()
     html = page.html if "company.tax_id" in page.html else client.get("/onboarding/step/business").get_data(as_text=True)
     assert '<html lang="fr">' in html and "Numéro d’entreprise (NE)" in html and "Business Number (BN)" not in html
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("Share held (%)", "Share held (%)"),  # Jinja's `_()` formats with `%`: such a label raised before
+    ('<meta http-equiv="refresh" content="0">', "&lt;meta http-equiv=&#34;refresh&#34; content=&#34;0&#34;&gt;"),
+])
+def test_catalog_text_is_shown_as_text(app: Flask, text: str, shown: str) -> None:
+    from flask import render_template_string
+
+    with app.test_request_context("/?lang=de"):
+        assert render_template_string("{{ catalog_text(text) }}", text=text) == shown
