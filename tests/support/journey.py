@@ -33,6 +33,7 @@ class Journey:
     business_type: str
     steps: list[str] = field(default_factory=list)
     added: dict[str, int] = field(default_factory=dict)
+    saved: str | None = None  # the people step whose person form was posted last
 
     def run(self, limit: int = 40, until: Callable[[Page], bool] | None = None) -> Page:
         """Go through every step until the status page (or `until(page)`); fail with the page's messages when stuck."""
@@ -56,15 +57,20 @@ class Journey:
         return self._post(page, step)
 
     def _people(self, page: Page, step: str) -> Page:
+        just_saved, self.saved = self.saved == step, None
         needy = re.search(r'data-person="([^"]+)" data-attention="true"', page.html)
         if needy is not None:  # Stripe needs more about somebody added before
             url = f"/onboarding/step/{step}?person={needy.group(1)}"
+            self.saved = step
             return self._post(Page(url, self.client.get(url)).form("save"), step)
-        came_back = len(self.steps) > 1 and self.steps[-2] == step
+        # After a person is saved the wizard always shows the step's list again: that is not coming back
+        # for somebody missing, which only a "continue" that lands on the same step again says.
+        came_back = len(self.steps) > 1 and self.steps[-2] == step and not just_saved
         if came_back or self._role_required(page, step):
             self.added[step] = self.added.get(step, 0) + 1
             assert self.added[step] <= MAX_PEOPLE, (
                 f"{self.country} {self.business_type}: the {step} step keeps asking for people: {self.steps}")
+            self.saved = step
             return self._post(page.form("save"), step)
         return self._post(page.form("continue"), step)
 
