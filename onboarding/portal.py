@@ -29,7 +29,7 @@ from .services.hosted import describe, stripe_only_due
 from .services.links import LinkRefused, check_link, claim_link
 from .services.status import account_status
 from .wizard.persons import person_roles
-from .wizard.plan import due_requirements, needed_fields
+from .wizard.plan import due_requirements, needed_fields, platform_fields
 
 bp = Blueprint("portal", __name__)
 SESSION_KEY = "onboarding"
@@ -72,8 +72,9 @@ def visit_fields(account: ConnectedAccount, link: OnboardingLink) -> list[str]:
     country = version.country(account.country)
     if country is None:
         return []
-    return needed_fields(country, account, due_requirements(account, link.collect, utcnow()),
-                         person_roles(account.stripe_persons or []))
+    needed = needed_fields(country, account, due_requirements(account, link.collect, utcnow()),
+                           person_roles(account.stripe_persons or []))
+    return needed + [path for path in platform_fields(country, account)[0] if path not in needed]
 
 
 def visit_data() -> dict[str, Any] | None:

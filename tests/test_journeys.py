@@ -17,7 +17,9 @@ import pytest
 from flask import Flask
 
 from requirements_catalog.store import DEFAULT_ROOT, Catalog
+from tests.support.answers import Answers, parse_form
 from tests.support.journey import Journey
+from tests.support.wizard import Wizard
 
 # The newest version, approved or still a draft under review: what compliance signs off must already work.
 NEWEST = Catalog().ids()[-1]
@@ -65,3 +67,24 @@ def test_japanese_addresses_read_in_japanese_order(app: Flask) -> None:
         order = [name.rsplit(".", 1)[1] for name in page.inputs() if name.startswith(block + ".")]
         # line2 (building and room) last: Stripe's "Japanese addresses" says it may be omitted.
         assert order == ["postal_code", "state", "city", "town", "line1", "line2"], (block, order)
+
+
+@pytest.mark.parametrize("structure, asked", [("unincorporated_partnership", False), ("private_corporation", True)])
+def test_a_structure_without_a_register_entry_is_not_asked_for_its_register_court(
+        app: Flask, structure: str, asked: bool) -> None:
+    client = app.test_client()
+    wizard = Wizard(client, "DE", "company")
+    page = wizard.start(collect="eventually_due")
+    assert page.path == "/onboarding/step/business"
+    assert "company.structure" in page.inputs() and "company.tax_id_registrar" in page.inputs()  # not given yet
+    answers = Answers(app.extensions["catalog"].version(), "DE", "company").form(parse_form(page.html))
+    response = wizard.submit(page, {**answers, "company.structure": structure, "company.tax_id_registrar": ""})
+    if asked:  # a registered business must name its court on this link, which collects everything
+        assert (response.status_code, Journey._refused(response.get_data(as_text=True))) == (
+            422, ["company.tax_id_registrar"])
+        response = wizard.submit(page, {**answers, "company.structure": structure,
+                                        "company.tax_id_registrar": "Berlin (Charlottenburg)"})
+    assert response.status_code == 303, Journey._refused(response.get_data(as_text=True))
+    again = client.get("/onboarding/step/business").get_data(as_text=True)
+    assert ('name="company.tax_id_registrar"' in again) is asked
+    assert f'<option value="{structure}" selected>' in again  # the platform's own question, answered

@@ -7,14 +7,17 @@ of the visit again; fields Stripe asks for during the visit (a failed verificati
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from requirements_catalog import CountryCatalog, Field, Version
+from requirements_catalog.model import PERSON_PREFIXES
 
 from ..models import ConnectedAccount
 from ..services.status import fields_for_requirement, resolve_field
+from .questions import lookup
 
 BUSINESS_TYPE_STEP = "business_type"
 FUTURE_NOTICE = timedelta(days=30)  # future requirements are asked this long before they take effect
@@ -62,9 +65,45 @@ def needed_fields(country: CountryCatalog, account: ConnectedAccount, requiremen
     return list(paths)
 
 
-def build_steps(version: Version, account: ConnectedAccount, visit_fields: Iterable[str], needed_now: set[str]
-                ) -> list[Step]:
-    """Return the visit's steps in catalog order; a step is done when none of its fields is needed now."""
+def platform_fields(country: CountryCatalog, account: ConnectedAccount) -> tuple[list[str], list[str]]:
+    """Return the platform's own questions not answered yet: (all of them, the `minimum` ones).
+
+    Stripe never lists them (`origin = "platform"`, such as `company.structure`), so no requirement
+    brings them into a visit; they join the visit until the answer is on the account.
+    """
+    if account.business_type is None:
+        return [], []
+    profile = account.stripe_profile or {}
+    unanswered = [f for f in country.fields(account.business_type, account.service_agreement)
+                  if f.origin == "platform" and f.person_role is None and lookup(profile, f.path) in (None, "")]
+    return [f.path for f in unanswered], [f.path for f in unanswered if f.required == "minimum"]
+
+
+def condition_met(field: Field, value_of: Callable[[str], Any]) -> bool:
+    """Tell whether a field's catalog condition holds: each named answer is one of its values, or not given yet.
+
+    Only answers of the account are known here; a condition on a person's answer (`representative.
+    relationship.owner`) is left to the person's own form and counts as met.
+    """
+    for path, values in field.condition.items():
+        head = path.split(".", 1)[0]
+        if head in PERSON_PREFIXES:
+            continue
+        given = value_of(path)
+        if given not in (None, "") and given not in values:
+            return False
+    return True
+
+
+def build_steps(version: Version, account: ConnectedAccount, visit_fields: Iterable[str], needed_now: set[str],
+                urgent: set[str] | None = None) -> list[Step]:
+    """Return the visit's steps in catalog order; a step is done when none of its fields is needed now.
+
+    A field whose catalog condition the account's answers rule out (a register court for a structure
+    with no register entry) is left out, unless it is `urgent` (currently or past due; by default
+    everything needed): what Stripe needs now is never hidden, what it may need later can be ruled out.
+    """
+    urgent = needed_now if urgent is None else urgent
     country = version.country(account.country)
     if country is None:
         return []
@@ -72,8 +111,10 @@ def build_steps(version: Version, account: ConnectedAccount, visit_fields: Itera
         field = next((f for bt in country.business_types.values() for f in bt if f.path == "business_type"), None)
         return [Step(BUSINESS_TYPE_STEP, field.label, (field,), done=False)] if field else []
     wanted = set(visit_fields) | needed_now
+    profile = account.stripe_profile or {}
     fields = [f for f in country.fields(account.business_type, account.service_agreement) if f.path in wanted]
     known = {f.path for f in fields}
+    fields = [f for f in fields if f.path in urgent or condition_met(f, lambda path: lookup(profile, path))]
     # Questions borrowed for a role whose catalog entry lacks them (see `status.person_field`).
     fields += [f for path in sorted(wanted - known)
                if (f := resolve_field(country, account.business_type, path)) is not None and f.path not in known]

@@ -26,7 +26,8 @@ from ..models.accounts import account_part, person_part
 from ..services import outbox
 from ..services.answers import taken_on_commit
 from ..services.accounts import all_persons, lock_account, marked_person
-from .questions import Question, read_answer, to_params
+from .plan import condition_met
+from .questions import Question, lookup, read_answer, to_params
 from .stripe_errors import message_for
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -120,12 +121,19 @@ def _blank(answer: Any) -> bool:
 
 
 def _check_answers(questions: list[Question], form: Mapping[str, str], needed: set[str], ctx: Context,
-                   outcome: Outcome) -> dict[str, Any]:
+                   outcome: Outcome, known: Mapping[str, Any]) -> dict[str, Any]:
     answers: dict[str, Any] = {}
+    posted = {q.name: read_answer(q, form) for q in questions if q.field.type != "document"}
+
+    def value_of(path: str) -> Any:  # this form's answer, else what Stripe holds
+        return posted[path] if not _blank(posted.get(path)) else lookup(known, path)
+
     for question in questions:
         if question.field.type == "document":
             continue
-        answer = read_answer(question, form)
+        if not condition_met(question.field, value_of):
+            continue  # ruled out by another answer (no register court for a GbR): neither asked nor sent
+        answer = posted[question.name]
         if _blank(answer) and (question.provided or question.name not in needed
                                or question.field.type == "boolean"):
             continue  # nothing to change: kept as Stripe has it
@@ -168,7 +176,7 @@ def submit_step(db: Session, engine: Engine, gateway: Gateway, account: Connecte
     """
     outcome = Outcome()
     ctx = Context(account.country, version, visit.now.date(), visit.test_mode)
-    answers = _check_answers(questions, form, needed, ctx, outcome)
+    answers = _check_answers(questions, form, needed, ctx, outcome, account.stripe_profile or {})
     uploads = _check_files(questions, files, needed, outcome)
     if not outcome.ok:
         return outcome

@@ -31,7 +31,7 @@ from ..services.accounts import all_persons
 from ..services.answers import repair
 from .pagecache import PageCache
 from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, members, person_roles
-from .plan import BUSINESS_TYPE_STEP, Step, build_steps, due_requirements, needed_fields
+from .plan import BUSINESS_TYPE_STEP, Step, build_steps, due_requirements, needed_fields, platform_fields
 from .questions import Question, Setting, build_question, read_answer
 from .review import ReviewSection, review
 from .stripe_errors import message_for
@@ -63,7 +63,12 @@ def _context() -> Visiting:
     persons = _cached_persons(account)
     requirements = due_requirements(account, link.collect, utcnow())
     needed = set(needed_fields(country, account, requirements, person_roles(persons))) if country else set()
-    steps = build_steps(version, account, session[SESSION_KEY].get("fields", []), needed)
+    asked, required = platform_fields(country, account) if country else ([], [])
+    needed |= set(required)
+    now = due_requirements(account, "currently_due", utcnow())
+    urgent = set(needed_fields(country, account, now, person_roles(persons))) if country else set()
+    steps = build_steps(version, account, [*session[SESSION_KEY].get("fields", []), *asked], needed,
+                        urgent | set(required))
     return Visiting(account, version, steps, needed, persons)
 
 
