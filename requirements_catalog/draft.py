@@ -55,6 +55,8 @@ def add_fields(directory: Path, additions: list[Addition]) -> list[Addition]:
                 stub.add(tomlkit.comment("Added by `catalog check --draft`: choose the type, word the label."))
                 stub.add("type", "text")
                 stub.add("label", addition.path)
+                stub.add("assumption", "Stripe's Country Specs list it (catalog check --draft); cite the source "
+                                       "once reviewed.")
                 stub.add(tomlkit.nl())
                 fields[addition.path] = stub
             added.append(addition)

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+
+from requirements_catalog.store import Catalog
 from sqlmodel import Session, select
 
 from onboarding.db import get_engine
@@ -32,7 +34,7 @@ def _create(client: FlaskClient, **body: Any) -> dict[str, Any]:
 def test_create_account_returns_its_state_and_what_onboarding_needs(client: FlaskClient, sandbox: Any) -> None:
     data = _create(client, email="seller@example.com")
     assert data["object"] == "account" and data["stripe_id"] in sandbox.store.accounts
-    assert data["catalog_version"] == "2026-11-28"
+    assert data["catalog_version"] == Catalog().current_id()
     assert data["onboarding"]["state"] == "action_required"
     assert "individual.ssn_last_4" in data["onboarding"]["currently_due"]
     assert "individual.dob" in data["onboarding"]["currently_due"]  # catalog paths, one per question

@@ -82,11 +82,12 @@ def test_logins_are_rate_limited(client: FlaskClient, staff: str) -> None:
 
 def test_diff_and_sign_off_make_the_draft_current(client: FlaskClient, app: Flask, staff: str) -> None:
     catalog: Catalog = app.extensions["catalog"]
-    draft = catalog.new_version(__import__("datetime").date(2026, 12, 1), "Alex")
+    current = catalog.current_id()
+    draft = catalog.new_version(__import__("datetime").date(2027, 1, 1), "Alex")
     us = catalog.root / draft / "countries" / "US.toml"
     us.write_text(us.read_text().replace('"individual.ssn_last_4",\n', ""))
     _login(client, staff)
-    html = client.get(f"/compliance/diff?old=2026-11-28&new={draft}").get_data(as_text=True)
+    html = client.get(f"/compliance/diff?old={current}&new={draft}").get_data(as_text=True)
     assert "0 added, 1 removed, 0 changed" in html and "<del>individual.ssn_last_4</del>" in html
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     assert client.post(f"/compliance/versions/{draft}/approve", data={"csrf_token": token}).status_code == 400
@@ -97,14 +98,14 @@ def test_diff_and_sign_off_make_the_draft_current(client: FlaskClient, app: Flas
     assert info.status == "approved" and info.reviewed_by == staff and "US SSN last 4 dropped" in info.notes
     with Session(get_engine(app)) as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "sign_off")).one()
-    assert entry.actor == staff and entry.detail == {"version": draft, "previous": "2026-11-28",
+    assert entry.actor == staff and entry.detail == {"version": draft, "previous": current,
                                                      "note": "US SSN last 4 dropped by Stripe"}
     audit_page = client.get("/compliance/audit").get_data(as_text=True)
     assert 'data-action="sign_off"' in audit_page
 
 
 def test_reports_show_the_history(client: FlaskClient, app: Flask, staff: str) -> None:
-    for day in ("2027-01-01", "2027-06-01"):
+    for day in ("2027-01-01", "2027-07-01"):  # fresh, then more than six months after the 2026-12-06 review
         app.test_cli_runner().invoke(args=["catalog", "check", "--as-of", day])
     _login(client, staff)
     html = client.get("/compliance/reports").get_data(as_text=True)
@@ -126,17 +127,16 @@ def test_any_two_versions_can_be_compared(client: FlaskClient, app: Flask, staff
 
 def test_the_diff_shows_why_beside_each_change(client: FlaskClient, app: Flask, staff: str) -> None:
     catalog: Catalog = app.extensions["catalog"]
+    current = catalog.current_id()
     draft = catalog.new_version(__import__("datetime").date(2027, 1, 1), "Alex")
     gb = catalog.root / draft / "countries" / "GB.toml"
-    gb.write_text(gb.read_text(encoding="utf-8").replace(
-        '[business_types.individual]\n',
-        '[business_types.individual]\nsource = { url = "https://docs.stripe.com/connect/required-verification-'
-        'information", read = 2027-01-01, says = "<b>UK</b> sole traders" }\n', 1).replace(
-        '"individual.first_name",\n', '', 1), encoding="utf-8")
+    text = gb.read_text(encoding="utf-8")
+    individual = text.index("[business_types.individual]")
+    why = text.index("\nassumption = ", individual)
+    text = text[:why] + '\nassumption = "<b>UK</b> sole traders"' + text[text.index("\n", why + 1):]
+    gb.write_text(text.replace('"individual.first_name",\n', '', 1), encoding="utf-8")
     _login(client, staff)
-    page = client.get(f"/compliance/diff?old=2026-11-28&new={draft}").get_data(as_text=True)
+    page = client.get(f"/compliance/diff?old={current}&new={draft}").get_data(as_text=True)
     row = page.split('<tr class="removed">', 1)[1].split("</tr>", 1)[0]
-    assert "individual.first_name" in row and (
-        '<a href="https://docs.stripe.com/connect/required-verification-information" rel="noopener noreferrer">'
-        in row)
-    assert "(read 2027-01-01): &lt;b&gt;UK&lt;/b&gt; sole traders" in row  # catalog text is data: escaped
+    assert "individual.first_name" in row and '<a href="https://docs.stripe.com/' in row  # the list's sources
+    assert "&lt;b&gt;UK&lt;/b&gt; sole traders" in row  # and its assumption; catalog text is data: escaped

@@ -267,14 +267,14 @@ GAP_WORDS = "Stripe needs some information that these forms do not ask for yet."
 
 def test_what_this_catalog_does_not_ask_is_finished_through_stripe_too(client: FlaskClient, sandbox: Any) -> None:
     """A field a form could send but this catalog version lacks: Stripe's flow is the user's way meanwhile."""
-    requirement = "settings.payments.statement_descriptor"  # no US question of the shipped catalog asks it
+    requirement = "company.export_license_id"  # no US question of the shipped catalog asks it
     wizard = _onboarded_then_stripe_asks(client, sandbox, requirement)
     html = client.get("/onboarding").get_data(as_text=True)
     assert GAP_WORDS in html and 'data-testid="stripe-only"' in html
     assert wizard.state()["onboarding"]["stripe_only_due"] == [
         {"requirement": requirement, "kind": "catalog_gap", "description": GAP_WORDS}]
     url = _continue_with_stripe(client)
-    assert "<code>settings.payments.statement_descriptor</code>" in client.get(url).get_data(as_text=True)
+    assert "<code>company.export_license_id</code>" in client.get(url).get_data(as_text=True)
     done = client.post(url, data={"action": "complete"})
     assert done.status_code == 303, done.get_data(as_text=True)
     assert client.get(done.headers["Location"]).status_code == 303

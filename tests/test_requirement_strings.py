@@ -87,15 +87,15 @@ def test_a_persons_field_is_answered_for_the_persons_own_role(version: Version) 
 
 
 def test_a_question_the_catalog_lacks_for_a_role_is_borrowed_onto_that_roles_step(version: Version) -> None:
-    """Stripe asks a GB director for an address; the catalog asks directors none, but owners one."""
+    """Stripe asks a Canadian director for an address; the catalog asks directors none, but owners one."""
     director = {"person_9": ["directors"]}
-    assert version.country("GB").field_for("company", "directors.address.city") is None
-    found = fields_for_requirement(version.country("GB"), "company", "person_9.address.city", director)
+    assert version.country("CA").field_for("company", "directors.address.city") is None
+    found = fields_for_requirement(version.country("CA"), "company", "person_9.address.city", director)
     assert [(f.path, f.step) for f in found] == [("directors.address", "directors")]
-    owners_question = version.country("GB").field_for("company", "owners.address.city")
-    assert found[0].label == owners_question.label and found[0].type == owners_question.type
+    representative_question = version.country("CA").field_for("company", "representative.address.city")
+    assert found[0].label == representative_question.label and found[0].type == representative_question.type
     # A field no role of the catalog asks stays unanswered: logged, counted, and left to Stripe's flow.
-    assert fields_for_requirement(version.country("GB"), "company", "person_9.no_such_field", director) == ()
+    assert fields_for_requirement(version.country("CA"), "company", "person_9.no_such_field", director) == ()
 
 
 @pytest.mark.parametrize("requirement, expected", [
@@ -109,7 +109,7 @@ def test_account_fields_and_role_paths_lead_to_their_field(version: Version, req
 
 
 @pytest.mark.parametrize("requirement", ["interv_1QxYz.rfi_website.support", "proof_of_liveness",
-                                         "settings.payments.statement_descriptor", "relationship.authorizer"])
+                                         "company.export_license_id", "relationship.authorizer"])
 def test_what_no_form_of_this_catalog_answers_leads_to_none(version: Version, requirement: str) -> None:
     assert _paths(version, "US", "company", requirement) == []
 
@@ -148,7 +148,7 @@ def test_catalog_check_counts_unknown_strings_and_ignores_what_only_stripe_answe
                               age_days=0, stale=False, warning=False)
     accounts = [{"country": "US", "business_type": "company", "requirements": {"currently_due": [
         "relationship.owner", "person.person_9.address.city", "person_8.dob.day", "proof_of_liveness",
-        "interv_1Q.rfi.support", "settings.payments.statement_descriptor"]}}]
+        "interv_1Q.rfi.support", "company.export_license_id"]}}]
     freshness.accounts_drift(version, iter(accounts), report)
-    assert [(d.field, d.accounts) for d in report.drift] == [("settings.payments.statement_descriptor", 1)]
+    assert [(d.field, d.accounts) for d in report.drift] == [("company.export_license_id", 1)]
     assert {"interv_*", "proof_of_liveness"} <= set(report.ignored)

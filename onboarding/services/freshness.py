@@ -6,7 +6,12 @@ Three findings, in one report:
 - drift against Stripe's Country Specs: fields Stripe lists for a country and business type that
   the catalog does not ask (`missing_from_catalog`), and fields the catalog asks, as Stripe's, that
   Stripe no longer lists (`not_required_by_stripe`; fields marked `origin = "platform"` are the
-  platform's own and never drift);
+  platform's own and `origin = "conditional"` ones are asked by Stripe only in cases the Country
+  Specs cannot express, so neither drifts this way). Country Specs have one `company` entry for
+  companies, non-profits and government entities: a role the catalog does not ask of a non-profit
+  at all (Canadian and Singaporean non-profits name no owners) is the catalog's documented choice,
+  not drift. Roles Stripe asks only in some cases (a minor's legal guardian, an authorizer) never
+  appear in Country Specs;
 - drift against live accounts: requirement paths in any account's `requirements` or
   `future_requirements` that no catalog field answers, with how many accounts and the earliest
   deadline. Accounts are read page by page, never one call per account.
@@ -34,6 +39,7 @@ from .status import field_for_requirement
 
 ParamChecker = Callable[[str, str], bool]
 ROLES = ("representative", "owners", "directors", "executives", "authorizers", "legal_guardians")
+SOMETIMES_ROLES = frozenset({"legal_guardians", "authorizers"})  # asked for some accounts only; never in Specs
 SPEC_KIND = {"individual": "individual", "company": "company", "non_profit": "company", "government_entity": "company"}
 
 
@@ -101,10 +107,14 @@ def country_specs_drift(version: Version, specs: Iterable[dict[str, Any]], is_pa
         for business_type, fields in country.business_types.items():
             entry = spec["verification_fields"][SPEC_KIND[business_type]]
             answered: set[str] = set()
+            asked_roles = {f.person_role for f in fields if f.person_role}
             for path in sorted(set(entry["minimum"]) | set(entry["additional"])):
                 found = country.field_for(business_type, path)
+                role = path.split(".", 1)[0]
                 if found is not None:
                     answered.add(found.path)
+                elif SPEC_KIND[business_type] != business_type and role in ROLES and role not in asked_roles:
+                    continue  # the company entry's role, which this catalog does not ask of this business type
                 elif not collectable(path, is_param_path):
                     ignored.add(path)
                 else:
@@ -112,7 +122,8 @@ def country_specs_drift(version: Version, specs: Iterable[dict[str, Any]], is_pa
                     report.drift.append(Drift("country_specs", code, business_type, path, "missing_from_catalog",
                                               required=level))
             report.drift += [Drift("country_specs", code, business_type, f.path, "not_required_by_stripe")
-                             for f in fields if f.origin == "stripe" and f.path not in answered]
+                             for f in fields if f.origin == "stripe" and f.path not in answered
+                             and f.person_role not in SOMETIMES_ROLES]
     report.ignored = sorted(ignored)
 
 

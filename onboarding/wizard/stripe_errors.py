@@ -100,7 +100,7 @@ MESSAGES = {
                                                        "the type of business."),
     "verification_missing_directors": N_("Add every director of the company."),
     "verification_missing_executives": N_("Add the company's executives."),
-    "verification_missing_owners": N_("Add every person who owns 25% or more of the company."),
+    "verification_missing_owners": N_("Add every person who owns 25 percent or more of the company."),
     "verification_rejected_ownership_exemption_reason": N_("The reason given for not listing owners was not accepted. "
                                                            "Add the owners instead."),
     "verification_requires_additional_memorandum_of_associations": N_("Upload the memorandum of association of the "
