@@ -63,9 +63,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not os.environ.get("ONBOARDING_TEST_CLOCK_SHIFT_DAYS"):
         return
     skip = pytest.mark.skip(reason="a timed wait must expire; libfaketime keeps it from expiring (see conftest)")
+    # Long tests that run at TEST_NOW under freezegun and read no other clock would repeat the first pass's
+    # outcome exactly: the generated journeys (a minute and more per pass) run once, within CI's budget.
+    repeat = pytest.mark.skip(reason="the same at every date: run in the first pass only (see conftest)")
     for item in items:
         if item.get_closest_marker("timed_waits"):
             item.add_marker(skip)
+        elif item.get_closest_marker("first_pass_only"):
+            item.add_marker(repeat)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -21,6 +21,8 @@ from tests.support.answers import Answers, parse_form
 from tests.support.journey import Journey
 from tests.support.wizard import Wizard
 
+pytestmark = pytest.mark.first_pass_only  # under freezegun at TEST_NOW in every pass: see tests/conftest.py
+
 # The newest version, approved or still a draft under review: what compliance signs off must already work.
 NEWEST = Catalog().ids()[-1]
 JOURNEYS = [(code, business_type) for code, country in sorted(Catalog().version(NEWEST).countries.items())
