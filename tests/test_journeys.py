@@ -10,13 +10,18 @@ ends when Stripe has nothing left to ask and payouts are enabled.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
+from onboarding import create_app
+from onboarding.db import get_engine
+from onboarding.migrate import upgrade
 from requirements_catalog.store import DEFAULT_ROOT, Catalog
+from tests.support.sdk_params import assert_log_uses_sdk_params
 from tests.support.answers import Answers, parse_form
 from tests.support.journey import Journey
 from tests.support.wizard import Wizard
@@ -50,8 +55,30 @@ def app_config(app_config: dict[str, Any], newest_catalog: Path) -> dict[str, An
     return {**app_config, "CATALOG_PATH": str(newest_catalog)}
 
 
+@pytest.fixture(scope="module")
+def journey_app(newest_catalog: Path, tmp_path_factory: pytest.TempPathFactory,
+                request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """Return one app for all the journeys: each makes its own account, and a new app per journey would
+    compile every template and load the catalog again (four fifths of a journey's time)."""
+    application = create_app({
+        "TESTING": True, "SECRET_KEY": "test-secret-key", "STRIPE_SECRET_KEY": None, "STRIPE_API_BASE": None,
+        "DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('journeys') / 'journeys.sqlite3'}",
+        "STRIPE_WEBHOOK_SECRETS": ["whsec_test_secret"], "STRIPE_MAX_NETWORK_RETRIES": 0,
+        "SANDBOX_DELIVER_WEBHOOKS": False, "PLATFORM_API_KEY": "platform-test-key",
+        "CATALOG_PATH": str(newest_catalog)})
+    upgrade(get_engine(application))
+    yield application
+    sandbox = application.extensions["stripe_sandbox"]
+    try:
+        sandbox.close()
+        assert_log_uses_sdk_params(sandbox.log, request.node)
+    finally:
+        get_engine(application).dispose()
+
+
 @pytest.mark.parametrize("country, business_type", JOURNEYS, ids=[f"{c}-{b}" for c, b in JOURNEYS])
-def test_every_journey_ends_enabled(app: Flask, country: str, business_type: str) -> None:
+def test_every_journey_ends_enabled(journey_app: Flask, country: str, business_type: str) -> None:
+    app = journey_app
     version = app.extensions["catalog"].version()
     assert version.id == NEWEST
     journey = Journey(app.test_client(), version, country, business_type)
