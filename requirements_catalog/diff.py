@@ -22,34 +22,33 @@ def _notes(notes: tuple[Note, ...] | list[Note]) -> list[dict[str, Any]]:
             for n in notes]
 
 
-def _summary(field: Field, notes: bool = True) -> dict[str, Any]:
+def _summary(field: Field, notes: tuple[Note, ...] | None = None) -> dict[str, Any]:
     summary = {"path": field.path, "type": field.type, "step": field.step, "required": field.required,
                "label": field.label}
-    return {**summary, "notes": _notes(field.notes)} if notes else summary
+    return {**summary, "notes": _notes(notes)} if notes is not None else summary
 
 
-def _list_notes(fields: tuple[Field, ...]) -> list[Note]:
-    """Return the notes every field of a business type shares: the ones its lists carry (why a field left)."""
-    shared = set(fields[0].notes) if fields else set()
-    for found in fields[1:]:
-        shared &= set(found.notes)
-    return [n for n in (fields[0].notes if fields else ()) if n in shared]
+def _compare_fields(old: tuple[Field, ...], new: tuple[Field, ...], listed: tuple[Note, ...] = ()
+                    ) -> dict[str, list[dict[str, Any]]]:
+    """Compare two business types' fields; each entry carries the new version's notes.
 
-
-def _compare_fields(old: tuple[Field, ...], new: tuple[Field, ...]) -> dict[str, list[dict[str, Any]]]:
-    """Compare two business types' fields; each added or changed entry carries the new version's notes."""
+    An added or changed field shows its definition's notes, then those of the lists that ask it
+    (`listed`); a removed field shows the lists' notes: why the new version no longer asks it.
+    """
     before, after = {f.path: f for f in old}, {f.path: f for f in new}
+
+    def why(found: Field) -> tuple[Note, ...]:
+        return tuple(dict.fromkeys((*found.notes, *listed)))
+
     changed = []
     for path in sorted(before.keys() & after.keys()):
         a, b = before[path].comparable(), after[path].comparable()
         changes = [{"attribute": key, "old": a[key], "new": b[key]} for key in ATTRIBUTES if a[key] != b[key]]
         if changes:
-            changed.append({"path": path, "changes": changes, "notes": _notes(after[path].notes)})
-    why_removed = _notes(_list_notes(new))
+            changed.append({"path": path, "changes": changes, "notes": _notes(why(after[path]))})
     return {
-        "added": [_summary(after[p]) for p in sorted(after.keys() - before.keys())],
-        "removed": [{**_summary(before[p], notes=False), "notes": why_removed}
-                    for p in sorted(before.keys() - after.keys())],
+        "added": [_summary(after[p], why(after[p])) for p in sorted(after.keys() - before.keys())],
+        "removed": [_summary(before[p], listed) for p in sorted(before.keys() - after.keys())],
         "changed": changed,
     }
 
@@ -61,7 +60,7 @@ def _compare_country(old: CountryCatalog | None, new: CountryCatalog | None) -> 
         b = new.business_types.get(business_type) if new else None
         if a is None and b is None:
             continue
-        entry = _compare_fields(a or (), b or ())
+        entry = _compare_fields(a or (), b or (), new.list_notes.get(business_type, ()) if new else ())
         status = "added" if a is None else "removed" if b is None else "changed"
         if status != "changed" or any(entry.values()):
             out.append({"business_type": business_type, "status": status, **entry})

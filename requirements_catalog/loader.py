@@ -147,6 +147,7 @@ class VersionLoader:
             self.read.problem(file, "country", f"is {code!r} but the file is named {path.name}", "country")
         self.read.expect(file, "default_currency", data.get("default_currency"), str, "a currency code")
         resolved: dict[str, tuple[Field, ...]] = {}
+        list_notes: dict[str, tuple[Note, ...]] = {}
         country_person = self.read.table(file, "person", data.get("person"))
         country_fields = self.read.table(file, "fields", data.get("fields"))
         for business_type, table in self.read.table(file, "business_types", data.get("business_types")).items():
@@ -164,10 +165,11 @@ class VersionLoader:
                    self.read.table(file, f"{place}.fields", table.get("fields")))
             context = _Context(file, place, table, steps, lists, formats, (country_person, country_fields, *own))
             self._check_notes(file, place, table, business_type)
-            resolved[business_type] = self._with_list_notes(self._business_type(context), table)
+            resolved[business_type] = self._business_type(context)
+            list_notes[business_type] = sources.notes_of(table)
         if not resolved:
             self.read.problem(file, "business_types", "must define at least one business type")
-        return CountryCatalog(str(code), data.get("default_currency", ""), resolved)
+        return CountryCatalog(str(code), data.get("default_currency", ""), resolved, list_notes)
 
     def _business_type(self, ctx: _Context) -> tuple[Field, ...]:
         fields: list[Field] = []
@@ -216,14 +218,6 @@ class VersionLoader:
             if key in table:
                 for message in sources.problems(table[key], key):
                     self.read.problem(file, f"{place}.{key}", message, needle)
-
-    @staticmethod
-    def _with_list_notes(fields: tuple[Field, ...], table: dict[str, Any]) -> tuple[Field, ...]:
-        """Add the business type's own notes (why these fields are listed) to each of its fields."""
-        notes = sources.notes_of(table)
-        if not notes:
-            return fields
-        return tuple(replace(f, notes=tuple(dict.fromkeys((*f.notes, *notes)))) for f in fields)
 
     def _sort_key(self, steps: dict[str, Step]) -> Any:
         """Return the sort key of fields: step order, then definition order, then path."""

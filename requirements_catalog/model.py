@@ -92,8 +92,8 @@ class Field:
     order: int
     origin: str = "stripe"  # "platform": asked by the platform, not listed by Stripe (the freshness check knows)
     answers: tuple[str, ...] = ()  # other Stripe requirement names this field answers (`company.pan` in India)
-    # Where its definition and its place in the business type's lists come from; not compared by a diff,
-    # shown beside the changes it explains.
+    # Where its definition comes from (its place in the lists: `CountryCatalog.list_notes`); not compared by a
+    # diff, shown beside the changes it explains.
     notes: tuple[Note, ...] = ()
 
     @property
@@ -123,6 +123,8 @@ class CountryCatalog:
     country: str
     default_currency: str
     business_types: Mapping[str, tuple[Field, ...]]
+    # business type -> the notes of its `minimum`/`eventually` lists: why these fields are asked at all
+    list_notes: Mapping[str, tuple[Note, ...]] = field(default_factory=dict)
     # business type -> path (a field's own or one it answers) -> fields; built on first use
     _by_path: dict[str, dict[str, tuple[Field, ...]]] = field(
         default_factory=dict, init=False, compare=False, repr=False)
