@@ -15,6 +15,8 @@ from typing import Any
 from flask import Blueprint, Flask, abort, current_app, send_file
 from flask.typing import ResponseReturnValue
 
+from .services.links import check_url
+
 bp = Blueprint("brand", __name__)
 COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 LOGO_TYPES = {"image/png", "image/jpeg", "image/svg+xml", "image/webp"}
@@ -33,7 +35,7 @@ def text_on(colour: str) -> str:
 
 
 def check(config: dict[str, Any]) -> None:
-    """Refuse a brand configuration that would break pages (a bad colour, a missing or odd logo)."""
+    """Refuse a brand configuration that would break or endanger pages (a bad colour, an odd logo, a bad link)."""
     colour = config.get("PLATFORM_COLOR")
     if colour and not COLOUR.fullmatch(colour):
         raise ValueError(f"PLATFORM_COLOR must look like #1a2b3c, not {colour!r}")
@@ -44,6 +46,9 @@ def check(config: dict[str, Any]) -> None:
             raise ValueError(f"PLATFORM_LOGO {logo!r} is not a file")
         if mimetypes.guess_type(path.name)[0] not in LOGO_TYPES:
             raise ValueError("PLATFORM_LOGO must be a PNG, JPEG, SVG or WebP image")
+    for name in ("PLATFORM_SUPPORT_URL", "PLATFORM_TERMS_URL"):
+        if config.get(name):  # linked on every page: `javascript:` or a look-alike host would run or mislead there
+            check_url(name, config[name])
 
 
 @bp.get("/brand/theme.css")

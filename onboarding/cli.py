@@ -177,7 +177,7 @@ def staff_create(email: str, password: str) -> None:
     """Create a compliance staff account (the password is stored hashed)."""
     with Session(get_engine(current_app), expire_on_commit=False) as session:
         try:
-            user = create_staff(session, email, password, utcnow())
+            user = create_staff(session, email, password, utcnow(), current_app.config["STAFF_PASSWORD_METHOD"])
         except StaffError as exc:
             _fail(str(exc), 2)
         session.commit()

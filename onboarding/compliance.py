@@ -11,7 +11,7 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, Callable
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from sqlmodel import select
 
@@ -23,7 +23,8 @@ from .db import get_session
 from .gateway.sdk_params import is_param_path
 from .models import AuditEntry, ConnectedAccount, FreshnessReport, HostedLink, StaffUser
 from .models.types import as_utc, utcnow
-from .services.staff import audit, authenticate, too_many_failures
+from .i18n import SESSION_KEY as LOCALE_KEY
+from .services.staff import MAX_EMAIL, MAX_PASSWORD, audit, authenticate, too_many_failures
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 STAFF_KEY = "staff"
@@ -54,14 +55,21 @@ def login() -> ResponseReturnValue:
         return render_template("compliance/login.html", error=None)
     db, now, ip = get_session(), utcnow(), request.remote_addr
     email = request.form.get("email", "").strip().lower()
-    if too_many_failures(db, email, ip, now):
-        audit(db, email, "login_refused", now, ip)
+    password = request.form.get("password", "")
+    if len(email) > MAX_EMAIL or len(password) > MAX_PASSWORD:  # nothing stored, nothing hashed
+        return render_template("compliance/login.html", error="wrong"), 400
+    if too_many_failures(db, email, ip, now):  # refused before anything is written: no flood of rows
         return render_template("compliance/login.html", error="too_many"), 429
-    user = authenticate(db, email, request.form.get("password", ""))
+    user = authenticate(db, email, password, current_app.config["STAFF_PASSWORD_METHOD"])
     if user is None:
         audit(db, email, "login_failed", now, ip)
         return render_template("compliance/login.html", error="wrong"), 401
     audit(db, user.email, "login", now, ip)
+    locale = session.get(LOCALE_KEY)
+    session.clear()  # a new session: the CSRF secret and anything planted before the login are gone
+    g.pop("csrf_token", None)  # Flask-WTF's signed form of the old secret, if this app context made one
+    if locale:
+        session[LOCALE_KEY] = locale
     session[STAFF_KEY] = {"id": user.id, "at": now.timestamp()}
     target = request.args.get("next", "")
     return redirect(target if target.startswith("/compliance") else url_for("compliance.index"), 303)

@@ -23,6 +23,8 @@
 | `ONBOARDING_LINK_LIFETIME` | `3600` | seconds an onboarding link can be opened |
 | `ONBOARDING_SESSION_LIFETIME` | `7200` | seconds an onboarding session lasts after its link was opened |
 | `WIZARD_PAGE_CACHE` | `512` | rendered step pages kept per process (0: none); see `onboarding/wizard/pagecache.py` |
+| `STAFF_PASSWORD_METHOD` | `scrypt:131072:8:1` | how staff passwords are hashed (werkzeug); weaker hashes are replaced at the next login |
+| `TRUSTED_PROXIES` | `0` | reverse proxies in front that set `X-Forwarded-For`/`-Proto`/`-Host` (Werkzeug ProxyFix); 0 ignores those headers |
 """
 
 from __future__ import annotations
@@ -86,6 +88,9 @@ def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides:
         "ONBOARDING_LINK_LIFETIME": int(env.get("ONBOARDING_LINK_LIFETIME", "3600")),
         "ONBOARDING_SESSION_LIFETIME": int(env.get("ONBOARDING_SESSION_LIFETIME", "7200")),
         "WIZARD_PAGE_CACHE": int(env.get("WIZARD_PAGE_CACHE", "512")),
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
+        # werkzeug's method for staff passwords: OWASP's scrypt N=2^17, r=8, p=1 (128 MiB, ~0.4 s per login here).
+        "STAFF_PASSWORD_METHOD": env.get("STAFF_PASSWORD_METHOD", "scrypt:131072:8:1"),
         "SANDBOX_DELIVER_WEBHOOKS": env.get("SANDBOX_DELIVER_WEBHOOKS", "1") not in ("0", "false", "no"),
         # How the in-process sandbox names requirements (`stripe_sandbox.requirements.NAMINGS`).
         "SANDBOX_REQUIREMENT_NAMING": env.get("SANDBOX_REQUIREMENT_NAMING", "documented"),

@@ -9,8 +9,10 @@ raised an exception no handler took is rolled back, never committed.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, after_this_request, current_app, g, got_request_exception
@@ -35,7 +37,22 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 30) -> Engine
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
+        if not in_memory:  # on the first connection, not now: creating an engine touches nothing
+            event.listen(engine, "do_connect", lambda *_: _create_private(Path(str(parsed.database))))
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create a new SQLite file readable by its owner only (SQLite gives its -wal and -shm files the same mode).
+
+    The database holds people's names, addresses and e-mails. An existing file keeps the mode its operator gave it.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:  # no such folder: SQLite says so, in its own words, on the first connection
+        pass
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

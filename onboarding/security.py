@@ -13,10 +13,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = ("default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
-HEADERS = {
+HEADERS = {  # Cache-Control: see `_headers`
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -49,11 +50,23 @@ def _origin(url: str) -> str | None:
 def _headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    # Pages show personal data (names, addresses, the last four digits): no browser or proxy keeps them.
+    # Static files set their own caching, which this leaves alone.
+    response.headers.setdefault("Cache-Control", "no-store")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
 
 
 def init_app(app: Flask) -> None:
-    """Add the headers to every response."""
+    """Add the headers to every response; behind `TRUSTED_PROXIES` reverse proxies, read the client from them.
+
+    Werkzeug's ProxyFix takes the client's address, scheme and host from the `X-Forwarded-*` headers the
+    last N proxies set. N must be exactly the proxies in front (0: none, the headers are ignored): trusting
+    more lets a client choose its own address, trusting fewer counts every user as the proxy (one login limit
+    for everybody).
+    """
     app.after_request(_headers)
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)  # type: ignore[method-assign]

@@ -135,6 +135,9 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "STRIPE_MAX_NETWORK_RETRIES": 0,
         "SANDBOX_DELIVER_WEBHOOKS": False,
         "PLATFORM_API_KEY": "platform-test-key",
+        # A cheaper scrypt than production's N=2^17 (0.4 s a hash): logins are many here; the cost itself is tested
+        # in tests/test_compliance.py.
+        "STAFF_PASSWORD_METHOD": "scrypt:16384:8:1",
     }
 
 

@@ -105,6 +105,10 @@ def test_links_are_single_use_tokens_stored_hashed(client: FlaskClient, app: Fla
     ({"return_url": "https://a.example"}, "refresh_url is required."),
     ({**URLS, "return_url": "http://platform.example/return"}, "return_url must be an absolute https URL"),
     ({**URLS, "refresh_url": "/relative"}, "refresh_url must be an absolute https URL"),
+    # A browser reads the backslash as a slash: this is evil.example, though urlsplit says 127.0.0.1 (issue 14).
+    ({**URLS, "return_url": "http://evil.example\\@127.0.0.1/"}, "return_url must be an absolute https URL"),
+    ({**URLS, "return_url": "http://user@localhost/"}, "return_url must be an absolute https URL"),
+    ({**URLS, "return_url": "https://platform.example/\tx"}, "return_url must be an absolute https URL"),
     ({**URLS, "collect": "everything"}, "collect must be one of currently_due, eventually_due"),
 ])
 def test_bad_link_requests_are_refused(client: FlaskClient, app: Flask, body: dict[str, Any], message: str) -> None:

@@ -34,6 +34,8 @@ def test_brand_settings_reach_every_page(app_config: dict[str, Any], tmp_path: P
 @pytest.mark.parametrize("setting, value, message", [
     ("PLATFORM_COLOR", "blue", "PLATFORM_COLOR must look like #1a2b3c"),
     ("PLATFORM_LOGO", "/nonexistent/logo.png", "is not a file"),
+    ("PLATFORM_SUPPORT_URL", "javascript:alert(document.cookie)", "must be an absolute https URL"),
+    ("PLATFORM_TERMS_URL", "http://evil.example\\@127.0.0.1/terms", "must be an absolute https URL"),
 ])
 def test_bad_brand_settings_stop_the_app(app_config: dict[str, Any], setting: str, value: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -140,3 +140,57 @@ def test_the_diff_shows_why_beside_each_change(client: FlaskClient, app: Flask, 
     row = page.split('<tr class="removed">', 1)[1].split("</tr>", 1)[0]
     assert "individual.first_name" in row and '<a href="https://docs.stripe.com/' in row  # the list's sources
     assert "&lt;b&gt;UK&lt;/b&gt; sole traders" in row  # and its assumption; catalog text is data: escaped
+
+
+def _audit_rows(app: Flask) -> int:
+    with Session(get_engine(app)) as session:
+        return len(session.exec(select(AuditEntry)).all())
+
+
+def test_refused_logins_cannot_flood_the_audit_log(client: FlaskClient, app: Flask, staff: str) -> None:
+    """An e-mail of any length, or a locked-out guesser, used to add a row per try (issue 14)."""
+    before = _audit_rows(app)
+    huge = _login(client, "a" * 1_048_576 + "@example.com")
+    assert huge.status_code == 400 and _audit_rows(app) == before  # refused before anything is stored
+    for _ in range(5):
+        assert _login(client, staff, "wrong password!!").status_code == 401
+    locked = _audit_rows(app)
+    for _ in range(20):
+        assert _login(client, staff, "wrong password!!").status_code == 429
+    assert _audit_rows(app) == locked == before + 5
+
+
+def test_an_unknown_e_mail_costs_the_same_one_scrypt_run(client: FlaskClient, staff: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two runs for an unknown e-mail against one for a known one told which e-mails have accounts (issue 14)."""
+    import hashlib
+
+    runs: list[int] = []
+    real = hashlib.scrypt
+    monkeypatch.setattr(hashlib, "scrypt", lambda *a, **k: runs.append(1) or real(*a, **k))
+    _login(client, "nobody@example.com", "wrong password!!")  # the first unknown one makes the stand-in hash
+    for email in ("nobody@example.com", staff):
+        runs.clear()
+        assert _login(client, email, "wrong password!!").status_code == 401
+        assert len(runs) == 1, email
+
+
+def test_logging_in_starts_a_new_session_with_a_new_csrf_secret(client: FlaskClient, staff: str) -> None:
+    _csrf(client, "/compliance/login")
+    with client.session_transaction() as before:
+        secret = before["csrf_token"]
+        before["planted"] = "by someone who shared this browser"
+    assert _login(client, staff).status_code == 303
+    with client.session_transaction() as after:
+        assert after.get("csrf_token") != secret and "planted" not in after
+
+
+def test_staff_passwords_use_owasps_scrypt_cost_and_weaker_hashes_are_replaced(
+        app: Flask, client: FlaskClient, staff: str) -> None:
+    from onboarding.config import load
+
+    assert load(str(app.instance_path), {}, {"SECRET_KEY": "x"})["STAFF_PASSWORD_METHOD"] == "scrypt:131072:8:1"
+    app.config["STAFF_PASSWORD_METHOD"] = "scrypt:32768:8:1"  # stronger than the one the staff fixture used
+    assert _login(client, staff).status_code == 303
+    with Session(get_engine(app)) as session:
+        assert session.exec(select(StaffUser)).one().password_hash.startswith("scrypt:32768:8:1$")

@@ -45,3 +45,21 @@ def test_banner_when_sent_to_a_sandbox_server(app_config: dict[str, Any]) -> Non
 def test_app_factory_does_no_io_before_a_request(app: Flask) -> None:
     # The engine exists but has not connected: nothing happens at start-up.
     assert app.extensions["db_engine"].pool.checkedout() == 0
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path: Any) -> None:
+    """The database holds people's names and addresses: 0600, and SQLite's -wal and -shm follow it (issue 14)."""
+    from sqlalchemy import text
+
+    from onboarding.db import make_engine
+
+    path = tmp_path / "private.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    assert not path.exists()  # creating the engine touches nothing
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (x TEXT)"))
+        connection.execute(text("INSERT INTO t VALUES ('Jenny Rosen')"))
+        files = [p for p in tmp_path.iterdir() if p.name.startswith("private.sqlite3")]
+        assert {p.name for p in files} >= {"private.sqlite3", "private.sqlite3-wal"}
+        assert all(p.stat().st_mode & 0o077 == 0 for p in files), [(p.name, oct(p.stat().st_mode)) for p in files]
+    engine.dispose()

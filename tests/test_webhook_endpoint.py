@@ -60,6 +60,16 @@ def test_bad_signature_is_400_and_writes_nothing(app: Flask, client: FlaskClient
         assert session.exec(select(WebhookEvent)).all() == []
 
 
+def test_a_timestamp_beyond_the_tolerance_is_refused_both_ways(app: Flask, client: FlaskClient) -> None:
+    """A signature dated ahead would keep a captured delivery replayable until then (issue 14)."""
+    now = int(TEST_NOW.timestamp())
+    assert _post(client, EVENT, "whsec_test_secret", now + 3600).status_code == 400
+    assert _post(client, EVENT, "whsec_test_secret", now - 3600).status_code == 400
+    assert _post(client, EVENT, "whsec_test_secret", now + 60).status_code == 200  # clocks differ a little
+    with Session(get_engine(app)) as session:
+        assert len(session.exec(select(WebhookEvent)).all()) == 1
+
+
 def test_repeated_delivery_is_processed_once(app: Flask, client: FlaskClient) -> None:
     first = _post(client, EVENT, "whsec_test_secret")
     second = _post(client, EVENT, "whsec_test_secret")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -220,8 +221,24 @@ class StripeGateway:
             except (stripe.SignatureVerificationError, ValueError) as exc:
                 last = exc
                 continue
+            _refuse_future(signature or "")
             return event.to_dict(recursive=True, for_json=True)
         raise SignatureInvalid(str(last) if last else "Invalid signature.")
+
+
+def _refuse_future(signature: str) -> None:
+    """Refuse a signed timestamp further ahead than the tolerance allows behind.
+
+    stripe-python's check (`WebhookSignature.verify_header`) only refuses timestamps older than the
+    tolerance; a timestamp in the future would keep a captured request replayable until then.
+    """
+    stamps = [part.split("=", 1)[1] for part in signature.split(",") if part.startswith("t=")]
+    try:
+        signed_at = int(stamps[0])
+    except (IndexError, ValueError):
+        raise SignatureInvalid("Unable to extract timestamp and signatures from header") from None
+    if signed_at > time.time() + stripe.Webhook.DEFAULT_TOLERANCE:
+        raise SignatureInvalid("Timestamp outside the tolerance zone (in the future)")
 
 
 def _plain_item(obj: Any) -> StripeObject:

@@ -41,9 +41,14 @@ def token_hash(token: str) -> str:
 
 def check_url(name: str, url: str) -> str:
     """Return `url` if it is an absolute https URL (http only for this machine), else raise `LinkError`."""
+    # Browsers read a backslash as a slash and drop tabs and newlines (WHATWG URL), Python's urlsplit does
+    # not: `http://evil.example\\@127.0.0.1/` is 127.0.0.1 to urlsplit and evil.example to a browser. Such
+    # characters and user names in a URL have no honest use here: refuse them.
+    if any(c == "\\" or ord(c) <= 0x20 or ord(c) == 0x7F for c in url or ""):
+        raise LinkError(f"{name} must be an absolute https URL")
     try:
         parts = urlsplit(url or "")
-        local = parts.hostname in _LOCAL_HOSTS
+        local = parts.hostname in _LOCAL_HOSTS and parts.username is None and parts.password is None
     except ValueError:  # urlsplit refuses some addresses outright ("https://[": an unclosed IPv6 host)
         raise LinkError(f"{name} must be an absolute https URL") from None
     if not parts.netloc or parts.scheme not in ("https", "http") or (parts.scheme == "http" and not local):
