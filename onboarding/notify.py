@@ -39,13 +39,25 @@ def signature(body: bytes, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={digest}"
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Treat a redirect as the answer it is: a failure, never a second request elsewhere.
+
+    A redirect would carry the signed body (and its signature header) to wherever the answer points,
+    an internal address included.
+    """
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        """Follow nothing: urllib then raises the 3xx as an HTTPError."""
+        return None
+
+
 class WebhookNotifier:
     """POST notifications as signed JSON to the platform's URL."""
 
-    def __init__(self, url: str, secret: str | None, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, secret: str | None, timeout: float = 5.0) -> None:
         self.url, self.secret, self.timeout = url, secret, timeout
-        # Platform endpoints are configured explicitly: no proxy from the environment in between.
-        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        # Platform endpoints are configured explicitly: no proxy from the environment in between, no redirects.
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects())
 
     def send(self, kind: str, payload: dict[str, Any]) -> None:
         """Post one notification; a non-2xx answer raises."""

@@ -26,8 +26,19 @@ class _Platform(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.path.endswith("/moved"):  # answers with a redirect to an address the platform never gave
+            self.server.received.put((b"redirect answered", self.headers["Onboarding-Signature"]))
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/internal")
+            self.end_headers()
+            return
         self.server.received.put((body, self.headers["Onboarding-Signature"]))
         self.send_response(204)
+        self.end_headers()
+
+    def do_GET(self) -> None:  # noqa: N802 (what a followed 302 becomes)
+        self.server.received.put((b"followed to " + self.path.encode(), self.headers["Onboarding-Signature"]))
+        self.send_response(200)
         self.end_headers()
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
@@ -99,3 +110,22 @@ def test_failed_deliveries_are_kept_and_retried_from_cron(app: Flask, receiver: 
         assert notification.attempts == 1 and notification.sent_at is None and notification.last_error
     app.extensions["notifier"] = LogNotifier()
     assert app.test_cli_runner().invoke(args=["notifications", "send"]).output == "sent 1, failed 0\n"
+
+
+def test_a_redirect_is_a_failure_and_never_followed() -> None:
+    """A 302 to an internal address was followed with the signature header (issue 14): nothing reaches it now."""
+    from onboarding.notify import WebhookNotifier
+
+    server = Platform()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        notifier = WebhookNotifier(server.url.replace("/onboarding-events", "/moved"), "notify-secret")
+        with pytest.raises(OSError, match="302"):
+            notifier.send("account.action_required", {"account": "acc_1"})
+        assert server.received.get(timeout=5)[0] == b"redirect answered"
+        assert server.received.empty()  # nothing was posted to /internal
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
