@@ -10,7 +10,8 @@ from flask import Flask
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app; `config` overrides the environment (tests pass a mapping here)."""
-    from . import api, branding, catalog, catalog_cli, cli, config as settings, csrf, db, health, i18n, portal, views
+    from . import api, branding, catalog, catalog_cli, cli, config as settings, csrf, db, health, i18n, limits, portal
+    from . import views
     from . import compliance, errors, hosted, notify, security, webhooks
     from .gateway import setup as gateway_setup
     from .wizard import views as wizard_views
@@ -34,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)  # branded 5xx pages; 503 with Retry-After while the database is unavailable
     csrf.init_app(app)
     security.init_app(app)
+    limits.init_app(app)  # the platform API's rate limit (Flask-Limiter)
     cli.init_app(app)
     catalog_cli.init_app(app)
     return app

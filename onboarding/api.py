@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from flask_limiter import RateLimitExceeded
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
@@ -25,6 +26,7 @@ from .db import get_engine, get_session
 from .gateway import AccountsV1NotEnabled, GatewayError, InvalidRequest, RateLimited
 from .gateway.setup import get_gateway
 from .hosted import return_address
+from .limits import api_refused
 from .models import ConnectedAccount
 from .models.types import utcnow
 from .services.accounts import AccountError, IdempotencyMismatch, create_account, find_account, request_key
@@ -33,6 +35,7 @@ from .services.links import LinkError, check_url, create_link, link_url
 from .services.status import account_status
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp.register_error_handler(RateLimitExceeded, api_refused)  # the limit itself: `limits.init_app`
 PUBLIC = frozenset({"api.openapi"})
 EMAIL_LENGTH = 320  # ConnectedAccount.email's column
 

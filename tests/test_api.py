@@ -196,3 +196,28 @@ def test_the_same_idempotency_key_creates_once_accounts_v1_is_enabled(client: Fl
     # The refused key is spent (Stripe would replay its refusal); the retry took the next one of its series.
     assert [w.status for w in writes] == ["failed", "succeeded"]
     assert writes[1].idempotency_key == f"{writes[0].idempotency_key}.1"
+
+
+@pytest.mark.own_clock
+def test_the_api_is_throttled_per_client_address(app_config: dict[str, Any]) -> None:
+    """Without a limit a client could call (or guess keys) without end (issue 14).
+
+    On its own clock: the `limits` library's in-memory windows expire by a timer thread on the real clock,
+    which a frozen clock does not move in step with; the test measures seconds, not a date.
+    """
+    from onboarding import create_app
+    from onboarding.migrate import upgrade
+
+    app = create_app({**app_config, "API_RATE_LIMIT": "3 per minute"})
+    upgrade(get_engine(app))
+    client = app.test_client()
+    answers = [client.get("/api/v1/accounts/acc_none", headers=AUTH) for _ in range(3)]
+    assert [(a.status_code, a.headers.get("X-RateLimit-Remaining")) for a in answers] == [
+        (404, "2"), (404, "1"), (404, "0")]
+    refused = client.get("/api/v1/accounts/acc_none", headers={"Authorization": "Bearer guess"})
+    assert refused.status_code == 429 and refused.get_json()["error"]["code"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) > 0
+    other = client.get("/api/v1/accounts/acc_none", headers=AUTH, environ_base={"REMOTE_ADDR": "192.0.2.8"})
+    assert other.status_code == 404  # counted per client address
+    app.extensions["stripe_sandbox"].close()
+    get_engine(app).dispose()

@@ -1,0 +1,37 @@
+"""Request rate limits (Flask-Limiter): the platform API per client address.
+
+Flask-Limiter is the well-kept limiter for Flask: it counts atomically and answers 429 with
+`Retry-After`. Counts live in `RATELIMIT_STORAGE_URI` (default `memory://`, one count per process:
+with several workers or hosts, point it at Redis or Memcached, `redis://host:6379`, so the limit
+holds across them). The client address is `request.remote_addr`, which `TRUSTED_PROXIES` makes the
+user's own behind a reverse proxy. Each app has its own limiter, so two apps in one process (tests,
+a platform embedding two instances) never share counts.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, jsonify
+from flask.typing import ResponseReturnValue
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+
+
+def api_limit() -> str:
+    """Return the platform API's limit (`API_RATE_LIMIT`, Flask-Limiter's notation)."""
+    return str(current_app.config.get("API_RATE_LIMIT") or "300 per minute")
+
+
+def api_refused(error: RateLimitExceeded) -> ResponseReturnValue:
+    """Answer an API call over the limit in the API's own error shape (Retry-After comes from the limiter)."""
+    response = jsonify({"error": {"type": "rate_limit_error", "code": "rate_limited", "param": None,
+                                  "message": f"Too many requests: the limit is {error.description}. Retry later."}})
+    return response, 429
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its limiter and limit every call of the platform API (before authentication)."""
+    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter = Limiter(get_remote_address, app=app, default_limits=[])
+    limiter.limit(api_limit)(app.blueprints["api"])
+    app.extensions["rate_limiter"] = limiter
