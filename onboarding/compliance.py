@@ -26,6 +26,7 @@ from .models.types import as_utc, utcnow
 from .i18n import SESSION_KEY as LOCALE_KEY
 from .services.staff import MAX_EMAIL, MAX_PASSWORD, audit, authenticate, too_many_failures
 
+AUDIT_PAGE = 100
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 STAFF_KEY = "staff"
 STAFF_SESSION = timedelta(hours=8)
@@ -147,12 +148,22 @@ def reports(staff: StaffUser) -> ResponseReturnValue:
 @bp.get("/audit")
 @staff_required
 def audit_log(staff: StaffUser) -> ResponseReturnValue:
-    """Every login, failed login and sign-off, and every user sent to Stripe's hosted flow, newest first."""
+    """Every login, failed login and sign-off, and every user sent to Stripe's hosted flow, newest first.
+
+    Paged by id (`?before=<id>`, `AUDIT_PAGE` entries a page): however many rows a flood of refused
+    logins adds, every entry stays reachable and a page stays small.
+    """
     db = get_session()
-    entries = db.exec(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)).all()  # type: ignore[union-attr]
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())  # type: ignore[union-attr]
+    before = request.args.get("before", "")
+    if before.isdigit():
+        query = query.where(AuditEntry.id < int(before))  # type: ignore[operator]
+    rows = db.exec(query.limit(AUDIT_PAGE + 1)).all()
+    entries, older = rows[:AUDIT_PAGE], len(rows) > AUDIT_PAGE
     newest = HostedLink.created_at.desc()  # type: ignore[attr-defined]
-    hosted = db.exec(select(HostedLink).order_by(newest).limit(500)).all()
-    return render_template("compliance/audit.html", staff=staff, entries=entries, hosted=hosted)
+    hosted = db.exec(select(HostedLink).order_by(newest).limit(AUDIT_PAGE)).all() if not before else []
+    return render_template("compliance/audit.html", staff=staff, entries=entries, hosted=hosted,
+                           older=entries[-1].id if older else None, paged=bool(before))
 
 
 def _chart(rows: list[FreshnessReport]) -> dict[str, Any]:

@@ -194,3 +194,31 @@ def test_staff_passwords_use_owasps_scrypt_cost_and_weaker_hashes_are_replaced(
     assert _login(client, staff).status_code == 303
     with Session(get_engine(app)) as session:
         assert session.exec(select(StaffUser)).one().password_hash.startswith("scrypt:32768:8:1$")
+
+
+def test_the_audit_log_is_paged_so_a_flood_cannot_push_entries_out_of_reach(
+        client: FlaskClient, app: Flask, staff: str) -> None:
+    """480 rows used to push real events off the only page (issue 14)."""
+    from datetime import datetime, timezone
+
+    from onboarding.compliance import AUDIT_PAGE
+
+    _login(client, staff)
+    with Session(get_engine(app)) as session:
+        session.add(AuditEntry(actor=staff, action="sign_off", at=datetime(2026, 12, 1, tzinfo=timezone.utc),
+                               detail={"version": "2026-12-06"}))
+        session.add_all(AuditEntry(actor=f"guess{n}@example.com", action="login_failed",
+                                   at=datetime(2026, 12, 2, tzinfo=timezone.utc), ip="192.0.2.1")
+                        for n in range(2 * AUDIT_PAGE + 20))
+        session.commit()
+    seen, path = [], "/compliance/audit"
+    while path:
+        html = client.get(path).get_data(as_text=True)
+        rows = re.findall(r'<tr data-action="(\w+)">', html)
+        assert len(rows) <= AUDIT_PAGE
+        seen += rows
+        older = re.search(r'href="([^"]+)" data-testid="older"', html)
+        path = older.group(1).replace("&amp;", "&") if older else ""
+    with Session(get_engine(app)) as session:
+        total = len(session.exec(select(AuditEntry)).all())
+    assert "sign_off" in seen and len(seen) == total > 2 * AUDIT_PAGE  # every entry once, over three pages
