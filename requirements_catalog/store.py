@@ -177,8 +177,12 @@ class Catalog:
 def _toml_value(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
-    # JSON string escapes are valid TOML basic-string escapes.
-    return json.dumps(value, ensure_ascii=False)
+    # JSON string escapes are valid TOML basic-string escapes. JSON leaves DEL (U+007F) and the C1 controls
+    # as they are, which TOML forbids in a string (a DEL in a note made version.toml unreadable): escape them.
+    return _TOML_FORBIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
+
+
+_TOML_FORBIDDEN = re.compile("[\x7f-\x9f]")
 
 
 def write_metadata(directory: Path, metadata: dict[str, Any]) -> None:

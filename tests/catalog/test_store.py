@@ -77,3 +77,13 @@ def test_unknown_versions_are_named(mini: MiniCatalog) -> None:
 def test_a_version_is_loaded_once(mini: MiniCatalog) -> None:
     catalog = mini.catalog()
     assert catalog.version() is catalog.version(VERSION)
+
+
+def test_any_text_in_a_note_or_a_name_round_trips_through_version_toml(mini: MiniCatalog) -> None:
+    """A DEL (U+007F) in a sign-off note left version.toml unreadable and every compliance page at 500 (issue 14)."""
+    catalog = mini.catalog()
+    awkward = 'Sam \x7f\x85\u2028 "O\'Brien" \\ \t end'
+    catalog.annotate(VERSION, f"Checked {awkward}\nnext line")
+    version = catalog.approve(VERSION, awkward, TODAY, note=awkward)
+    assert version.info.reviewed_by == awkward and awkward in version.info.notes
+    assert mini.catalog().info(VERSION).reviewed_by == awkward  # read back from the file by a fresh store
