@@ -7,6 +7,7 @@ compliance pages show the same thing. Option lists and bank formats are compared
 
 from __future__ import annotations
 
+import difflib
 import json
 from typing import Any
 
@@ -80,6 +81,47 @@ def _compare_lists(old: Version, new: Version) -> dict[str, Any]:
     return out
 
 
+def _compare_steps(old: Version, new: Version) -> dict[str, Any]:
+    """Compare the form's pages: added, removed, and changed labels, help or positions."""
+    a = {s.id: (i, s) for i, s in enumerate(old.steps)}
+    b = {s.id: (i, s) for i, s in enumerate(new.steps)}
+    changed = []
+    for step_id in [s.id for s in new.steps if s.id in a]:
+        (i, was), (j, now) = a[step_id], b[step_id]
+        changes = [{"attribute": key, "old": getattr(was, key), "new": getattr(now, key)}
+                   for key in ("label", "help") if getattr(was, key) != getattr(now, key)]
+        if i != j:
+            changes.append({"attribute": "position", "old": i + 1, "new": j + 1})
+        if changes:
+            changed.append({"step": step_id, "changes": changes})
+    return {"added": [s.id for s in new.steps if s.id not in a], "removed": [s.id for s in old.steps if s.id not in b],
+            "changed": changed}
+
+
+def _compare_formats(old: Version, new: Version) -> list[dict[str, Any]]:
+    """Return each changed bank format with the keys that changed, old and new values side by side."""
+    out = []
+    for name in sorted(old.bank_formats.keys() & new.bank_formats.keys()):
+        a, b = old.bank_formats[name], new.bank_formats[name]
+        changes = [{"attribute": key, "old": a.get(key), "new": b.get(key)}
+                   for key in sorted(a.keys() | b.keys()) if a.get(key) != b.get(key)]
+        if changes:
+            out.append({"format": name, "changes": changes})
+    return out
+
+
+def _compare_notes(old: Version, new: Version) -> dict[str, Any]:
+    """Return the version notes (version.toml) and NOTES.md when they differ; NOTES.md as a unified diff."""
+    out: dict[str, Any] = {}
+    if old.info.notes != new.info.notes:
+        out["notes"] = {"old": old.info.notes, "new": new.info.notes}
+    if old.notes_md != new.notes_md:
+        out["notes_md"] = "".join(difflib.unified_diff(old.notes_md.splitlines(keepends=True),
+                                                       new.notes_md.splitlines(keepends=True),
+                                                       f"{old.id}/NOTES.md", f"{new.id}/NOTES.md", n=1))
+    return out
+
+
 def diff(old: Version, new: Version, country: str | None = None) -> dict[str, Any]:
     """Return the differences from `old` to `new`, for one country or all."""
     codes = sorted(old.countries.keys() | new.countries.keys())
@@ -103,6 +145,10 @@ def diff(old: Version, new: Version, country: str | None = None) -> dict[str, An
             "removed": sorted(formats_old.keys() - formats_new.keys()),
             "changed": sorted(k for k in formats_old.keys() & formats_new.keys() if formats_old[k] != formats_new[k]),
         },
+        # What the whole version says, beyond its fields: a reviewer signs all of it (issue 14).
+        "steps": {} if country is not None else _compare_steps(old, new),
+        "bank_format_changes": [] if country is not None else _compare_formats(old, new),
+        "version_notes": {} if country is not None else _compare_notes(old, new),
     }
 
 
@@ -141,8 +187,22 @@ def render_text(result: dict[str, Any]) -> str:
             [f"+{v}" for v in entry["added"]] + [f"-{v}" for v in entry["removed"]] +
             [f"~{c['value']} {_value(c['old'])} -> {_value(c['new'])}" for c in entry["changed"]]))
     formats = result["bank_formats"]
-    for key, mark in (("added", "+"), ("removed", "-"), ("changed", "~")):
+    for key, mark in (("added", "+"), ("removed", "-")):
         lines += [f"bank format {mark}{name}" for name in formats.get(key, [])]
+    details = {c["format"]: c["changes"] for c in result.get("bank_format_changes", [])}
+    for name in formats.get("changed", []):
+        lines.append(f"bank format ~{name}")
+        lines += [f"      {c['attribute']}: {_value(c['old'])} -> {_value(c['new'])}" for c in details.get(name, [])]
+    steps = result.get("steps") or {}
+    lines += [f"step +{s}" for s in steps.get("added", [])] + [f"step -{s}" for s in steps.get("removed", [])]
+    for change in steps.get("changed", []):
+        lines.append(f"step ~{change['step']}")
+        lines += [f"      {c['attribute']}: {_value(c['old'])} -> {_value(c['new'])}" for c in change["changes"]]
+    notes = result.get("version_notes") or {}
+    if "notes" in notes:
+        lines.append(f"version notes: {_value(notes['notes']['old'])} -> {_value(notes['notes']['new'])}")
+    if "notes_md" in notes:
+        lines += ["NOTES.md:", *("  " + line for line in notes["notes_md"].splitlines())]
     if len(lines) == 1:
         lines.append("No differences.")
     return "\n".join(lines) + "\n"

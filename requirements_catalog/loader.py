@@ -87,7 +87,9 @@ class VersionLoader:
         if self.read.problems:
             raise CatalogError(self.read.problems)
         assert info is not None
-        return Version(info, tuple(steps.values()), lists, formats, countries, names_from)
+        notes = self.dir / "NOTES.md"
+        notes_md = notes.read_text(encoding="utf-8") if notes.is_file() else ""
+        return Version(info, tuple(steps.values()), lists, formats, countries, names_from, notes_md)
 
     # -- fields.toml --------------------------------------------------------------------------
 

@@ -179,6 +179,7 @@ class Version:
     bank_formats: Mapping[str, Mapping[str, Any]]
     countries: Mapping[str, CountryCatalog]
     names_from: Mapping[str, str] = field(default_factory=dict)  # list -> where its shown names come from
+    notes_md: str = ""  # NOTES.md: how the version was derived; compared by a diff like every other part
 
     @property
     def id(self) -> str:

@@ -222,3 +222,19 @@ def test_the_audit_log_is_paged_so_a_flood_cannot_push_entries_out_of_reach(
     with Session(get_engine(app)) as session:
         total = len(session.exec(select(AuditEntry)).all())
     assert "sign_off" in seen and len(seen) == total > 2 * AUDIT_PAGE  # every entry once, over three pages
+
+
+def test_a_step_label_is_in_the_diff_and_shown_as_text(client: FlaskClient, app: Flask, staff: str) -> None:
+    """A step label holding a meta refresh sent Chromium elsewhere, and no diff showed it (issue 14)."""
+    catalog: Catalog = app.extensions["catalog"]
+    current = catalog.current_id()
+    draft = catalog.new_version(__import__("datetime").date(2027, 1, 1), "Alex")
+    fields = catalog.root / draft / "fields.toml"
+    trap = '<meta http-equiv=refresh content=\\"0;url=https://evil.example/\\">'
+    fields.write_text(fields.read_text(encoding="utf-8").replace(
+        'label = "Business details"', f'label = "{trap}"', 1), encoding="utf-8")
+    _login(client, staff)
+    page = client.get(f"/compliance/diff?old={current}&new={draft}").get_data(as_text=True)
+    row = page.split('data-step="business"', 1)[1].split("</tr>", 1)[0]
+    assert "business: label" in row and "\\u003cmeta http-equiv=refresh" in row  # shown, as data (JSON-escaped)
+    assert "<meta http-equiv=refresh" not in page

@@ -26,7 +26,12 @@ def versions(mini: MiniCatalog):
                         'label = "Birth date"\nstep = "business"\nvalidation = { min_age = 18 }\n'
                         'condition = { "business_profile.mcc" = ["5734"] }')
     text = text.replace('label = "Business website"', 'label = "Business website"\nstep = "individual"')
+    # Every part of a version is in the diff a reviewer signs: a step's label (it reached pages unseen before).
+    text = text.replace('id = "business"\nlabel = "Business details"', 'id = "business"\nlabel = "About the business"')
     fields.write_text(text)
+    formats = new / "bank_formats.toml"
+    formats.write_text(formats.read_text().replace('normalize = "spaces,upper"', 'normalize = "spaces"', 1))
+    (new / "NOTES.md").write_text("# 2030-02-01\n\nWhy: the business step reads better.\n")
     de = new / "countries" / "DE.toml"
     de.write_text(de.read_text()
                   .replace('  "individual.dob",\n', '  "business_profile.url",\n')
@@ -77,7 +82,15 @@ EXPECTED = {
     ],
     "lists": {"mcc": {"added": ["5999"], "removed": [],
                       "changed": [{"value": "5812", "old": "Eating places, restaurants", "new": "Restaurants"}]}},
-    "bank_formats": {"added": [], "removed": [], "changed": []},
+    "bank_formats": {"added": [], "removed": [], "changed": ["iban"]},
+    "steps": {"added": [], "removed": [], "changed": [{"step": "business", "changes": [
+        {"attribute": "label", "old": "Business details", "new": "About the business"}]}]},
+    "bank_format_changes": [{"format": "iban", "changes": [
+        {"attribute": "normalize", "old": "spaces,upper", "new": "spaces"}]}],
+    "version_notes": {
+        "notes": {"old": "A small version for tests.", "new": "Draft based on 2030-01-01; say here what changed and why."},
+        "notes_md": "--- 2030-01-01/NOTES.md\n+++ 2030-02-01/NOTES.md\n@@ -0,0 +1,3 @@\n+# 2030-02-01\n+\n"
+                    "+Why: the business step reads better.\n"},
 }
 
 EXPECTED_TEXT = """\
@@ -101,6 +114,18 @@ DE individual
       condition: {} -> {"business_profile.mcc": ["5734"]}
       why: https://docs.stripe.com/changelog (read 2030-01-20): Date of birth later
 lists/mcc: +5999, ~5812 "Eating places, restaurants" -> "Restaurants"
+bank format ~iban
+      normalize: "spaces,upper" -> "spaces"
+step ~business
+      label: "Business details" -> "About the business"
+version notes: "A small version for tests." -> "Draft based on 2030-01-01; say here what changed and why."
+NOTES.md:
+  --- 2030-01-01/NOTES.md
+  +++ 2030-02-01/NOTES.md
+  @@ -0,0 +1,3 @@
+  +# 2030-02-01
+  +
+  +Why: the business step reads better.
 """
 
 
