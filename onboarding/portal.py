@@ -15,6 +15,7 @@ from typing import Any
 from flask import (Blueprint, Flask, Response, abort, current_app, make_response, redirect, render_template, session,
                    url_for)
 from flask.typing import ResponseReturnValue
+from sqlmodel import select
 
 from .catalog import get_catalog
 from .db import get_engine, get_session
@@ -94,10 +95,34 @@ def current_link() -> OnboardingLink:
     if data is None:
         session.pop(SESSION_KEY, None)
         abort(401)
-    link = get_session().get(OnboardingLink, data["link"])
-    if link is None or link.account_id != data["account"]:
+    db = get_session()
+    link = db.get(OnboardingLink, data["link"])
+    if link is None or link.account_id != data["account"] or link.ended_at is not None or _replaced(db, link):
+        session.pop(SESSION_KEY, None)
         abort(401)
     return link
+
+
+def _replaced(db: Any, link: OnboardingLink) -> bool:
+    """Tell whether a newer link of the same account was opened since: it ends this link's sessions.
+
+    Sessions are cookies; this makes them revocable on the server. A copied cookie of an older
+    visit stops working as soon as the user opens the platform's next link.
+    """
+    newer = select(OnboardingLink.id).where(
+        OnboardingLink.account_id == link.account_id, OnboardingLink.id != link.id,
+        OnboardingLink.used_at.is_not(None), OnboardingLink.used_at > link.used_at)  # type: ignore[union-attr,operator]
+    return link.used_at is not None and db.exec(newer.limit(1)).first() is not None
+
+
+@bp.post("/onboarding/exit")
+def save_and_exit() -> ResponseReturnValue:
+    """End this visit on the server (answers are saved step by step) and go back to the platform."""
+    link = current_link()
+    link.ended_at = utcnow()
+    get_session().add(link)
+    session.pop(SESSION_KEY, None)
+    return redirect(link.return_url, 303)
 
 
 def current_account(link: OnboardingLink) -> ConnectedAccount:

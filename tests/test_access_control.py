@@ -66,6 +66,8 @@ class Redirect:
 LOGIN = Redirect("/compliance/login?next=")  # a staff page sends everyone else to its login
 LOGOUT = Redirect("/compliance/login", exact=True)  # logged out
 STEP = Redirect("/onboarding/step/")  # the wizard goes on to the first step that needs something
+EXIT_A = Redirect(RETURN["a"], exact=True)  # save and exit: back to the platform's return URL
+EXIT_B = Redirect(RETURN["b"], exact=True)
 STATUS = Redirect("/onboarding", exact=True)  # nothing only Stripe collects is due: back to the status page
 Expected = int | Redirect
 
@@ -108,6 +110,8 @@ MATRIX: dict[tuple[str, str], tuple[Expected, ...]] = {
     ("GET", "/compliance/audit"):                           (LOGIN,  LOGIN,  LOGIN,  200,    LOGIN,  LOGIN),
     ("POST", "/compliance/versions/<version_id>/approve"):  (LOGIN,  LOGIN,  LOGIN,  400,    LOGIN,  LOGIN),
     ("POST", "/compliance/logout"):                         (LOGIN,  LOGIN,  LOGIN,  LOGOUT, LOGIN,  LOGIN),
+    # Save and exit ends each user's session, so it comes last of all.
+    ("POST", "/onboarding/exit"):                           (401,    EXIT_A, EXIT_B, 401,    401,    401),
 }
 
 

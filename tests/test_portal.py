@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -112,3 +113,31 @@ def test_two_requests_racing_for_one_link_cannot_both_win(client: FlaskClient, a
         with pytest.raises(LinkRefused) as refused:
             redeem_link(second, token, utcnow())
         assert refused.value.reason == "used" and refused.value.refresh_url == URLS["refresh_url"]
+
+
+def test_a_copied_session_ends_when_the_account_opens_a_new_link(client: FlaskClient, app: Flask) -> None:
+    """A copied cookie kept working for two hours and could replace the payout account (issue 14)."""
+    account = _account(client)
+    client.get(_link(client, account))
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    assert thief.get("/onboarding").status_code == 200  # the copy works while the visit lasts...
+    user = app.test_client()
+    user.get(_link(client, account))  # ...until the user opens the platform's next link
+    assert thief.get("/onboarding").status_code == 401
+    assert client.get("/onboarding").status_code == 401  # the older visit in the first browser too
+    assert user.get("/onboarding").status_code == 200
+
+
+def test_save_and_exit_ends_the_session_on_the_server(client: FlaskClient, app: Flask) -> None:
+    account = _account(client)
+    client.get(_link(client, account))
+    html = client.get("/onboarding").get_data(as_text=True)
+    assert 'data-testid="save-and-exit"' in html
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    left = client.post("/onboarding/exit", data={"csrf_token": token})
+    assert left.status_code == 303 and left.headers["Location"] == URLS["return_url"]
+    assert client.get("/onboarding").status_code == 401
+    assert copy.get("/onboarding").status_code == 401  # the cookie taken before is refused too

@@ -23,3 +23,5 @@ class OnboardingLink(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(nullable=False))
     expires_at: datetime = Field(sa_column=tz_column(nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
+    # Set by "save and exit": the session the link started ends on the server, not only in this browser.
+    ended_at: datetime | None = Field(default=None, sa_column=tz_column(nullable=True))
