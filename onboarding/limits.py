@@ -10,6 +10,8 @@ a platform embedding two instances) never share counts.
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter, RateLimitExceeded
@@ -22,16 +24,20 @@ def api_limit() -> str:
 
 
 def api_refused(error: RateLimitExceeded) -> ResponseReturnValue:
-    """Answer an API call over the limit in the API's own error shape (Retry-After comes from the limiter)."""
+    """Answer an API call over the limit in the API's own error shape, with Retry-After for its window."""
     response = jsonify({"error": {"type": "rate_limit_error", "code": "rate_limited", "param": None,
                                   "message": f"Too many requests: the limit is {error.description}. Retry later."}})
-    return response, 429
+    limiter: Limiter = current_app.extensions["rate_limiter"]
+    window = limiter.current_limit
+    wait = int(window.reset_at - time.time()) + 1 if window is not None else 60
+    return response, 429, {"Retry-After": str(max(1, wait))}
 
 
 def init_app(app: Flask) -> None:
     """Give the app its limiter and limit every call of the platform API (before authentication)."""
     app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # Flask-Limiter's own headers would also replace the Retry-After of a 503 (the database is away) on the API.
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter = Limiter(get_remote_address, app=app, default_limits=[])
     limiter.limit(api_limit)(app.blueprints["api"])
     app.extensions["rate_limiter"] = limiter

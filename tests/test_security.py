@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from onboarding import create_app
+from onboarding.db import get_engine
 from onboarding.security import CSP
 from tests.support.wizard import Wizard
 
@@ -82,3 +83,4 @@ def test_the_client_address_comes_from_the_trusted_proxy_only(app_config: dict[s
     app.test_client().get("/healthz", headers=forwarded, environ_base={"REMOTE_ADDR": "127.0.0.1"})
     assert addresses == [seen]  # with one trusted proxy, the address it saw; the client's own claim is ignored
     app.extensions["stripe_sandbox"].close()
+    get_engine(app).dispose()
