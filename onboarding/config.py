@@ -26,7 +26,7 @@
 | `STAFF_PASSWORD_METHOD` | `scrypt:131072:8:1` | how staff passwords are hashed (werkzeug); weaker hashes are replaced at the next login |
 | `TRUSTED_PROXIES` | `0` | reverse proxies in front that set `X-Forwarded-For`/`-Proto`/`-Host` (Werkzeug ProxyFix); 0 ignores those headers |
 | `API_RATE_LIMIT` | `300 per minute` | calls to the platform API per client address (Flask-Limiter notation) |
-| `RATELIMIT_STORAGE_URI` | `memory://` | where rate-limit counts live: per process by default; `redis://…` to share them between workers and hosts |
+| `RATELIMIT_STORAGE_URI` | `daemon-memory://` | where rate-limit counts live: per process by default (in memory, `onboarding/limits.py`); `redis://…` to share them between workers and hosts |
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides:
         "WIZARD_PAGE_CACHE": int(env.get("WIZARD_PAGE_CACHE", "512")),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute"),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "daemon-memory://"),
         # werkzeug's method for staff passwords: OWASP's scrypt N=2^17, r=8, p=1 (128 MiB, ~0.4 s per login here).
         "STAFF_PASSWORD_METHOD": env.get("STAFF_PASSWORD_METHOD", "scrypt:131072:8:1"),
         "SANDBOX_DELIVER_WEBHOOKS": env.get("SANDBOX_DELIVER_WEBHOOKS", "1") not in ("0", "false", "no"),

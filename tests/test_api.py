@@ -218,5 +218,7 @@ def test_the_api_is_throttled_per_client_address(app_config: dict[str, Any]) -> 
     assert int(refused.headers["Retry-After"]) > 0
     other = client.get("/api/v1/accounts/acc_none", headers=AUTH, environ_base={"REMOTE_ADDR": "192.0.2.8"})
     assert other.status_code == 404  # counted per client address
+    # Its expiry timers never keep a process (a cron command) from ending, even where they cannot fire.
+    assert app.extensions["rate_limiter"].storage.timer.daemon is True
     app.extensions["stripe_sandbox"].close()
     get_engine(app).dispose()
