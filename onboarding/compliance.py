@@ -11,7 +11,7 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, Callable
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from sqlmodel import select
 
@@ -23,7 +23,7 @@ from .db import get_session
 from .gateway.sdk_params import is_param_path
 from .models import AuditEntry, ConnectedAccount, FreshnessReport, HostedLink, StaffUser
 from .models.types import as_utc, utcnow
-from .i18n import SESSION_KEY as LOCALE_KEY
+from .i18n import restart_session
 from .services.staff import MAX_EMAIL, MAX_PASSWORD, audit, authenticate, too_many_failures
 
 AUDIT_PAGE = 100
@@ -66,11 +66,7 @@ def login() -> ResponseReturnValue:
         audit(db, email, "login_failed", now, ip)
         return render_template("compliance/login.html", error="wrong"), 401
     audit(db, user.email, "login", now, ip)
-    locale = session.get(LOCALE_KEY)
-    session.clear()  # a new session: the CSRF secret and anything planted before the login are gone
-    g.pop("csrf_token", None)  # Flask-WTF's signed form of the old secret, if this app context made one
-    if locale:
-        session[LOCALE_KEY] = locale
+    restart_session()  # the CSRF secret and anything planted before the login are gone
     session[STAFF_KEY] = {"id": user.id, "at": now.timestamp()}
     target = request.args.get("next", "")
     return redirect(target if target.startswith("/compliance") else url_for("compliance.index"), 303)

@@ -11,7 +11,7 @@ import functools
 from typing import Any
 
 from babel import Locale, negotiate_locale
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_babel import Babel, get_locale, gettext
 
 SUPPORTED_LOCALES = ("en", "de", "fr", "es", "it", "nl", "pt", "ja", "zh_Hans", "zh_Hant", "sv", "da", "fi", "nb",
@@ -65,6 +65,19 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
     app.context_processor(_template_values)
     app.jinja_env.globals["catalog_text"] = catalog_text
+
+
+def restart_session() -> None:
+    """Start a new session that keeps only the chosen language (a new link, a staff login).
+
+    Whatever the old session held goes, its CSRF secret too, and Flask-WTF's signed form of that
+    secret if this app context already made one.
+    """
+    locale = session.get(SESSION_KEY)
+    session.clear()
+    g.pop("csrf_token", None)
+    if locale:
+        session[SESSION_KEY] = locale
 
 
 def catalog_text(message: str) -> str:

@@ -20,7 +20,7 @@ from sqlmodel import select
 from .catalog import get_catalog
 from .db import get_engine, get_session
 from .gateway.setup import get_gateway
-from .i18n import SESSION_KEY as LOCALE_KEY
+from .i18n import restart_session
 from .models import ConnectedAccount, OnboardingLink
 from .models.types import utcnow
 from .security import csp_sending_forms_to_stripe
@@ -58,10 +58,7 @@ def open_link(token: str) -> ResponseReturnValue:
     if fresh is not None:
         fresh.apply_to(account, now)
         db.add(account)
-    locale = session.get(LOCALE_KEY)
-    session.clear()  # a new link replaces whatever session this browser had (but not its language)
-    if locale:
-        session[LOCALE_KEY] = locale
+    restart_session()  # a new link replaces whatever session this browser had (but not its language)
     session[SESSION_KEY] = {"account": link.account_id, "link": link.id, "started": now.isoformat(),
                             "fields": visit_fields(account, link)}
     return redirect(url_for("wizard.start"), 303)

@@ -300,10 +300,10 @@ class VersionLoader:
                               path)
             return None
         needle = place.rsplit('"', 2)[-2] if place.endswith('"') else path
-        built = self._build(_Where(file, place, needle, ctx), path, merged, role, rest)
-        return replace(built, notes=tuple(dict.fromkeys(notes))) if built is not None and notes else built
+        return self._build(_Where(file, place, needle, ctx), path, merged, role, rest, tuple(dict.fromkeys(notes)))
 
-    def _build(self, at: _Where, path: str, spec: dict[str, Any], role: str | None, rest: str) -> Field | None:
+    def _build(self, at: _Where, path: str, spec: dict[str, Any], role: str | None, rest: str,
+               notes: tuple[Note, ...] = ()) -> Field | None:
         ctx = at.ctx
         problems_before = self.read.reported
         type_name, label = spec.get("type"), spec.get("label")
@@ -350,7 +350,8 @@ class VersionLoader:
         order = self.order.get((kind, key), 10_000)
         return Field(path=path, type=str(type_name), step=step, required="minimum", label=str(label), help=help_text,
                      validation=validation, condition={k: tuple(v) for k, v in condition.items()},
-                     service_agreements=tuple(agreements), order=order, origin=origin, answers=tuple(answers))
+                     service_agreements=tuple(agreements), order=order, origin=origin, answers=tuple(answers),
+                     notes=notes)
 
     def _check_references(self, at: _Where, path: str, validation: dict[str, Any]) -> None:
         ctx = at.ctx

@@ -8,9 +8,9 @@ of the visit again; fields Stripe asks for during the visit (a failed verificati
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from requirements_catalog import CountryCatalog, Field, Version
 from requirements_catalog.model import PERSON_PREFIXES

@@ -61,14 +61,16 @@ def _context() -> Visiting:
     version = get_catalog(current_app).version(account.catalog_version or None)
     country = version.country(account.country)
     persons = _cached_persons(account)
+    roles = person_roles(persons)
     requirements = due_requirements(account, link.collect, utcnow())
-    needed = set(needed_fields(country, account, requirements, person_roles(persons))) if country else set()
+    needed = set(needed_fields(country, account, requirements, roles)) if country else set()
     asked, required = platform_fields(country, account) if country else ([], [])
     needed |= set(required)
-    now = due_requirements(account, "currently_due", utcnow())
-    urgent = set(needed_fields(country, account, now, person_roles(persons))) if country else set()
-    steps = build_steps(version, account, [*session[SESSION_KEY].get("fields", []), *asked], needed,
-                        urgent | set(required))
+    urgent = needed  # what Stripe needs now; a link that collects everything asks more than that
+    if country and link.collect != "currently_due":
+        urgent = set(needed_fields(country, account, due_requirements(account, "currently_due", utcnow()), roles))
+        urgent |= set(required)
+    steps = build_steps(version, account, [*session[SESSION_KEY].get("fields", []), *asked], needed, urgent)
     return Visiting(account, version, steps, needed, persons)
 
 
