@@ -102,12 +102,12 @@ def catalog_diff(old: str, new: str, country: str | None, fmt: str) -> None:
 
 @catalog.command("new-version")
 @click.option("--based-on", default=None, help="Version to copy; default the current one.")
-@click.option("--author", default="", help="Who prepares the draft.")
+@click.option("--author", required=True, help="Who prepares the draft (a staff e-mail): they cannot approve it.")
 def catalog_new_version(based_on: str | None, author: str) -> None:
     """Copy a version into a new draft to edit; print its id and directory."""
     store = get_catalog(current_app)
     try:
-        version_id = store.new_version(_today(), author or "unknown", based_on, api_version())
+        version_id = store.new_version(_today(), author, based_on, api_version())
     except StoreError as exc:
         _fail(str(exc))
     click.echo(f"{version_id}\t{store.root / version_id}")
@@ -115,10 +115,14 @@ def catalog_new_version(based_on: str | None, author: str) -> None:
 
 @catalog.command("approve")
 @click.argument("version_id")
-@click.option("--by", "reviewed_by", required=True, help="Who signs the version off.")
+@click.option("--by", "reviewed_by", required=True, help="Who signs the version off (not its author).")
 @click.option("--make-current/--no-make-current", default=True, show_default=True)
 def catalog_approve(version_id: str, reviewed_by: str, make_current: bool) -> None:
-    """Sign a draft off: validate it, seal its files and make it current."""
+    """Sign a draft off: validate it, seal its files and make it current.
+
+    For installations without the compliance pages. With them, reviewers approve on /compliance, where
+    the approval is tied to the diff they read and to their login with a second factor.
+    """
     store = get_catalog(current_app)
     problems = validate(store, is_param_path, [version_id])
     problems = [p for p in problems if p.file != "CURRENT"]

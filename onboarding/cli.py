@@ -26,7 +26,7 @@ from .services.accounts import (
 from .services.links import COLLECT, LinkError, create_link, link_url
 from .services.notifications import deliver_pending
 from .services.recovery import drain
-from .services.staff import StaffError, create_staff
+from .services.staff import ROLES, StaffError, create_staff
 
 # AppGroup: every command runs inside the app's context, whichever way it is invoked.
 accounts = AppGroup("accounts", help="Create and inspect connected accounts.")
@@ -172,16 +172,18 @@ staff = AppGroup("staff", help="Compliance staff accounts.")
 @staff.command("create")
 @click.argument("email")
 @click.password_option(help="At least 12 characters; asked twice when not given.")
+@click.option("--role", type=click.Choice(ROLES), default="reviewer", show_default=True,
+              help="editor: reads and prepares drafts; reviewer: also approves others' drafts; admin: also gives roles.")
 @needs_database
-def staff_create(email: str, password: str) -> None:
-    """Create a compliance staff account (the password is stored hashed)."""
+def staff_create(email: str, password: str, role: str) -> None:
+    """Create a compliance staff account (the password is stored hashed; the second factor is set up at login)."""
     with Session(get_engine(current_app), expire_on_commit=False) as session:
         try:
-            user = create_staff(session, email, password, utcnow(), current_app.config["STAFF_PASSWORD_METHOD"])
+            user = create_staff(session, email, password, utcnow(), current_app.config["STAFF_PASSWORD_METHOD"], role)
         except StaffError as exc:
             _fail(str(exc), 2)
         session.commit()
-        click.echo(f"staff account {user.email} created")
+        click.echo(f"staff account {user.email} ({user.role}) created")
 
 
 def init_app(app: Flask) -> None:

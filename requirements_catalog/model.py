@@ -167,6 +167,15 @@ class VersionInfo:
     api_version: str
     seal: Mapping[str, str] = field(default_factory=dict)  # relative file -> sha256, once approved
     cite_sources: bool = False  # every country rule and bank format names a `source` or an `assumption`
+    author: str = ""  # who prepared the draft (a staff e-mail); it never signs the version off
+    sign_off_note: str = ""  # what the reviewer wrote when approving
+    reviewed_digest: str = ""  # `integrity.review_digest` of what the reviewer saw in the diff
+    reviewed_against: str = ""  # the version the reviewer compared it with
+
+    @property
+    def prepared_by(self) -> str:
+        """Return the draft's author (older drafts kept it in `reviewed_by` until approval)."""
+        return self.author or (self.reviewed_by if self.status == "draft" else "")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from .reader import Reader
 
 
 VERSION_KEYS = ("id", "reviewed_on", "reviewed_by", "status", "notes", "based_on", "api_version", "seal",
-                "cite_sources")
+                "cite_sources", "author", "sign_off_note", "reviewed_digest", "reviewed_against")
 FORMAT_KEYS = ("description", "parts", "routing_number", "account_number", "needs_holder_name", "holder_name_help",
                "normalize", "test_values", "source", "assumption")
 PART_KEYS = ("name", "label", "pattern", "check", "help")
@@ -33,7 +33,10 @@ def read_info(read: Reader, directory: Path) -> VersionInfo | None:
     ok = all([
         read.expect(file, "id", data.get("id"), str, "a string"),
         read.expect(file, "reviewed_on", data.get("reviewed_on"), date, "a date (YYYY-MM-DD)"),
-        read.expect(file, "reviewed_by", data.get("reviewed_by"), str, "a non-empty string"),
+        # A draft has an author and no reviewer yet (older drafts named their author here).
+        data.get("status") == "draft" and "reviewed_by" not in data
+        or read.expect(file, "reviewed_by", data.get("reviewed_by"), str, "a non-empty string"),
+        "author" not in data or read.expect(file, "author", data["author"], str, "a non-empty string"),
         read.expect(file, "status", data.get("status"), str, "a string"),
         read.expect(file, "api_version", data.get("api_version"), str, "a string"),
     ])
@@ -48,7 +51,9 @@ def read_info(read: Reader, directory: Path) -> VersionInfo | None:
         id=data.get("id", ""), reviewed_on=data.get("reviewed_on", date.min), reviewed_by=data.get("reviewed_by", ""),
         status=data.get("status", ""), notes=data.get("notes", ""), based_on=data.get("based_on") or None,
         api_version=data.get("api_version", ""), seal=seal if isinstance(seal, dict) else {},
-        cite_sources=data.get("cite_sources") is True,
+        cite_sources=data.get("cite_sources") is True, author=str(data.get("author", "")),
+        sign_off_note=str(data.get("sign_off_note", "")), reviewed_digest=str(data.get("reviewed_digest", "")),
+        reviewed_against=str(data.get("reviewed_against", "")),
     ) if ok else None
 
 

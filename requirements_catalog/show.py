@@ -23,7 +23,7 @@ def describe(catalog: Catalog, version_id: str | None = None, country: str | Non
         "current": catalog.current_id(),
         "version": version.id,
         "versions": [{"id": info.id, "reviewed_on": info.reviewed_on.isoformat(), "reviewed_by": info.reviewed_by,
-                      "status": info.status, "based_on": info.based_on}
+                      "author": info.prepared_by, "status": info.status, "based_on": info.based_on}
                      for info in map(catalog.info, catalog.ids())],
         "countries": {code: {bt: [f.path for f in fields]
                              for bt, fields in version.countries[code].business_types.items()}
@@ -42,7 +42,10 @@ def render_text(catalog: Catalog, version_id: str | None = None, country: str | 
     lines = ["Versions:"]
     for info in map(catalog.info, catalog.ids()):
         mark = "*" if info.id == current else " "
-        lines.append(f" {mark} {info.id}  {info.status:<8}  reviewed {info.reviewed_on} by {info.reviewed_by}")
+        who = f"reviewed {info.reviewed_on} by {info.reviewed_by}" if info.status == "approved" else \
+            f"drafted {info.reviewed_on}"
+        lines.append(f" {mark} {info.id}  {info.status:<8}  {who}" + (f", prepared by {info.prepared_by}"
+                                                                      if info.prepared_by else ""))
     steps = {step.id: step.label for step in version.steps}
     codes = [country.upper()] if country else sorted(version.countries)
     for code in codes:

@@ -96,7 +96,10 @@ class Catalog:
         return VersionInfo(id=data.get("id", version_id), reviewed_on=data.get("reviewed_on", date.min),
                            reviewed_by=data.get("reviewed_by", ""), status=data.get("status", ""),
                            notes=data.get("notes", ""), based_on=data.get("based_on") or None,
-                           api_version=data.get("api_version", ""), seal=data.get("seal", {}))
+                           api_version=data.get("api_version", ""), seal=data.get("seal", {}),
+                           author=data.get("author", ""), sign_off_note=data.get("sign_off_note", ""),
+                           reviewed_digest=data.get("reviewed_digest", ""),
+                           reviewed_against=data.get("reviewed_against", ""))
 
     def version(self, version_id: str | None = None) -> Version:
         """Return a resolved version (the current one by default), loading it on first use."""
@@ -135,9 +138,10 @@ class Catalog:
         target = self.root / version_id
         shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
         metadata = tomllib.loads((source / "version.toml").read_text(encoding="utf-8"))
-        metadata.update(id=version_id, reviewed_on=today, reviewed_by=author, status="draft",
+        for key in ("seal", *integrity.SIGN_OFF_KEYS):
+            metadata.pop(key, None)
+        metadata.update(id=version_id, reviewed_on=today, reviewed_by="", author=author, status="draft",
                         based_on=source.name, notes=f"Draft based on {source.name}; say here what changed and why.")
-        metadata.pop("seal", None)
         if api_version:
             metadata["api_version"] = api_version
         write_metadata(target, metadata)
@@ -153,25 +157,49 @@ class Catalog:
         write_metadata(directory, metadata)
 
     def approve(self, version_id: str, reviewed_by: str, today: date, make_current: bool = True,
-                note: str | None = None) -> Version:
-        """Sign a draft off: check it, seal its files and (by default) make it current; `note` joins the notes."""
+                note: str | None = None, reviewed_digest: str | None = None, reviewed_against: str | None = None
+                ) -> Version:
+        """Sign a draft off: check it, seal its files and (by default) make it current.
+
+        Four eyes: whoever prepared the draft (`author`) cannot approve it. With `reviewed_digest` (the
+        `integrity.review_digest` of the draft when the reviewer opened its diff), a draft that changed
+        since is refused, and so is one that changes while it is being sealed: what is sealed is what
+        was reviewed.
+        """
         directory = self._directory(version_id)
-        metadata = tomllib.loads((directory / "version.toml").read_text(encoding="utf-8"))
+        metadata_path = directory / "version.toml"
+        original = metadata_path.read_text(encoding="utf-8")
+        metadata = tomllib.loads(original)
         if metadata.get("status") != "draft":
             raise StoreError(f"{version_id} is {metadata.get('status')!r}, not a draft; approved versions never change")
+        author = str(metadata.get("author") or metadata.get("reviewed_by") or "")
+        if same_person(author, reviewed_by):
+            raise StoreError(f"{author} prepared {version_id}: someone else must approve it (four eyes)")
+        if reviewed_digest is not None and integrity.review_digest(directory) != reviewed_digest:
+            raise StoreError(f"{version_id} changed after its diff was opened: read the diff again before approving")
         load_version(directory, self.root)  # refuse to approve broken data
-        metadata.update(status="approved", reviewed_by=reviewed_by, reviewed_on=today)
-        if note:
-            metadata["notes"] = f"{metadata.get('notes', '')}\n\nSign-off by {reviewed_by} on {today}: {note}".strip()
+        reviewed = {name: digest for name, digest in integrity.digests(directory).items() if name != "version.toml"}
+        metadata.update(status="approved", author=author, reviewed_by=reviewed_by, reviewed_on=today)
+        metadata.update({key: value for key, value in (("sign_off_note", note), ("reviewed_digest", reviewed_digest),
+                                                       ("reviewed_against", reviewed_against)) if value})
         metadata.pop("seal", None)
         write_metadata(directory, metadata)
         metadata["seal"] = integrity.digests(directory)
+        sealed = {name: digest for name, digest in metadata["seal"].items() if name != "version.toml"}
+        if sealed != reviewed or (reviewed_digest is not None and integrity.review_digest(directory) != reviewed_digest):
+            _write_atomically(metadata_path, original)  # a file changed while sealing: it stays a draft
+            raise StoreError(f"{version_id} changed while it was being approved: read the diff again")
         write_metadata(directory, metadata)
         if make_current:
             _write_atomically(self.root / POINTER, version_id + "\n")
         with self._lock:
             self._loaded.pop(version_id, None)
         return self.version(version_id)
+
+
+def same_person(first: str, second: str) -> bool:
+    """Return whether two names or e-mail addresses name the same person (case and spaces aside)."""
+    return bool(first.strip()) and first.strip().casefold() == second.strip().casefold()
 
 
 def _toml_value(value: Any) -> str:
@@ -187,7 +215,8 @@ _TOML_FORBIDDEN = re.compile("[\x7f-\x9f]")
 
 def write_metadata(directory: Path, metadata: dict[str, Any]) -> None:
     """Write `version.toml` with a stable key order (the seal last)."""
-    order = ("id", "reviewed_on", "reviewed_by", "status", "based_on", "api_version", "notes")
+    order = ("id", "reviewed_on", "reviewed_by", "author", "status", "based_on", "api_version", "notes",
+             "sign_off_note", "reviewed_against", "reviewed_digest")
     lines = [f"{key} = {_toml_value(metadata[key])}" for key in order if metadata.get(key) not in (None, "")]
     lines += [f"{key} = {_toml_value(value)}" for key, value in metadata.items()
               if key not in order and key != "seal" and value not in (None, "")]

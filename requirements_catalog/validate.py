@@ -17,12 +17,12 @@ from pathlib import Path
 
 from babel.messages.catalog import PYTHON_FORMAT
 
-from . import extract, sources, values
+from . import extract, integrity, sources, values
 from .model import (
     BUSINESS_TYPES, BUSINESS_TYPES_ONLY_IN, COUNTRIES, PERSON_PREFIXES, CatalogError, CountryCatalog, Field, Problem,
     Version,
 )
-from .store import Catalog, StoreError
+from .store import Catalog, StoreError, same_person
 
 # (operation, dotted path) -> whether the SDK knows it, e.g. ("accounts.update", "individual.dob.day").
 ParamChecker = Callable[[str, str], bool]
@@ -49,6 +49,20 @@ def validate(catalog: Catalog, is_param_path: ParamChecker, version_ids: list[st
         problems += messages(version, catalog.root / version_id)
         problems += bank_test_values(version)
         problems += uncited(version, catalog.root / version_id)
+        problems += four_eyes(version, catalog.root / version_id)
+    return problems
+
+
+def four_eyes(version: Version, directory: Path) -> list[Problem]:
+    """Return problems of a sign-off: approved by its own author, or sealed other than as reviewed."""
+    info, file = version.info, f"{version.id}/version.toml"
+    if info.status != "approved":
+        return []
+    problems = []
+    if same_person(info.author, info.reviewed_by):
+        problems.append(Problem(file, "reviewed_by", f"is the version's author ({info.author}): four eyes"))
+    if info.reviewed_digest and integrity.review_digest(directory) != info.reviewed_digest:
+        problems.append(Problem(file, "reviewed_digest", "differs from the sealed files: this is not what was reviewed"))
     return problems
 
 

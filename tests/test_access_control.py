@@ -1,7 +1,7 @@
 """Access control: every route and method against every actor, accounts kept apart, and CSRF on every form post.
 
 The actors are an anonymous browser, the end users of accounts A and B (each in the session its own
-onboarding link started), a compliance staff member logged in on /compliance, the platform's backend
+onboarding link started), a compliance editor, reviewer and admin logged in on /compliance, the platform's backend
 with its bearer key, and a caller with a wrong key. `MATRIX` says what each of them gets from each
 route; a route the app serves without a row in it fails `test_every_route_is_in_the_matrix`.
 """
@@ -30,10 +30,12 @@ from onboarding.models import AuditEntry, WebhookEvent
 from requirements_catalog import DEFAULT_ROOT
 from stripe_sandbox.webhooks import sign
 from tests.support.clock import TEST_NOW
+from tests.support import staff as people
 from tests.support.wizard import Page, Wizard
 
 PASSWORD = "correct horse battery staple"
-STAFF_EMAIL = "sam@example.com"
+STAFF_EMAILS = {"editor": "eve@example.com", "reviewer": "sam@example.com", "admin": "ada@example.com"}
+STAFF_EMAIL = STAFF_EMAILS["admin"]
 KEY = "platform-test-key"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 RETURN = {"a": "https://platform.example/return/alpha", "b": "https://platform.example/return/bravo"}
@@ -65,14 +67,16 @@ class Redirect:
 
 LOGIN = Redirect("/compliance/login?next=")  # a staff page sends everyone else to its login
 LOGOUT = Redirect("/compliance/login", exact=True)  # logged out
+AGAIN = Redirect("/compliance/login", exact=True)  # a second-factor page without a right password first
 STEP = Redirect("/onboarding/step/")  # the wizard goes on to the first step that needs something
 EXIT_A = Redirect(RETURN["a"], exact=True)  # save and exit: back to the platform's return URL
 EXIT_B = Redirect(RETURN["b"], exact=True)
 STATUS = Redirect("/onboarding", exact=True)  # nothing only Stripe collects is due: back to the status page
 Expected = int | Redirect
 
-ACTORS = ("anon", "user_a", "user_b", "staff", "platform", "wrong_key")
-BROWSERS = ("anon", "user_a", "user_b", "staff")  # the actors that hold a session cookie
+ACTORS = ("anon", "user_a", "user_b", "editor", "reviewer", "admin", "platform", "wrong_key")
+BROWSERS = ("anon", "user_a", "user_b", "editor", "reviewer", "admin")  # the actors that hold a session cookie
+STAFF = ("editor", "reviewer", "admin")
 
 # What each actor gets from each route (HEAD and OPTIONS are Flask's own). Rows run in this order;
 # logging out comes last because it ends the staff session. Form posts carry a valid CSRF token of the
@@ -80,38 +84,45 @@ BROWSERS = ("anon", "user_a", "user_b", "staff")  # the actors that hold a sessi
 # themselves (URL arguments, bodies) are in `_url` and `_request`: A's account, an unknown link token,
 # the business step, an empty form (422: refused by the step's own checks), a wrong staff password.
 MATRIX: dict[tuple[str, str], tuple[Expected, ...]] = {
-    # method, rule                                           anon    user_a  user_b  staff   platform wrong_key
-    ("GET", "/static/<path:filename>"):                     (200,    200,    200,    200,    200,    200),
-    ("GET", "/brand/theme.css"):                            (200,    200,    200,    200,    200,    200),
-    ("GET", "/brand/logo"):                                 (200,    200,    200,    200,    200,    200),
-    ("GET", "/"):                                           (200,    200,    200,    200,    200,    200),
-    ("GET", "/healthz"):                                    (200,    200,    200,    200,    200,    200),
-    ("POST", "/webhooks/stripe"):                           (400,    400,    400,    400,    400,    400),
-    ("POST", "/api/v1/accounts"):                           (401,    401,    401,    401,    201,    401),
-    ("GET", "/api/v1/accounts/<ident>"):                    (401,    401,    401,    401,    200,    401),
-    ("POST", "/api/v1/accounts/<ident>/links"):             (401,    401,    401,    401,    201,    401),
-    ("POST", "/api/v1/accounts/<ident>/stripe_links"):      (401,    401,    401,    401,    409,    401),
-    ("GET", "/api/v1/openapi.json"):                        (200,    200,    200,    200,    200,    200),
-    ("GET", "/onboard/<token>"):                            (404,    404,    404,    404,    404,    404),
-    ("GET", "/onboarding"):                                 (401,    200,    200,    401,    401,    401),
-    ("GET", "/onboarding/start"):                           (401,    STEP,   STEP,   401,    401,    401),
-    ("GET", "/onboarding/step/<step_id>"):                  (401,    200,    200,    401,    401,    401),
-    ("POST", "/onboarding/step/<step_id>"):                 (401,    422,    422,    401,    401,    401),
-    ("POST", "/onboarding/stripe"):                         (401,    STATUS, STATUS, 401,    401,    401),
-    ("GET", "/onboarding/stripe/refresh"):                  (401,    STATUS, STATUS, 401,    401,    401),
-    ("GET", "/onboarding/stripe/return/<hosted_id>"):       (404,    404,    404,    404,    404,    404),
-    ("GET", "/_sandbox/connect/setup/c/<account>/<secret>"): (404,   404,    404,    404,    404,    404),
-    ("POST", "/_sandbox/connect/setup/c/<account>/<secret>"): (404,  404,    404,    404,    404,    404),
-    ("GET", "/compliance/login"):                           (200,    200,    200,    200,    200,    200),
-    ("POST", "/compliance/login"):                          (401,    401,    401,    401,    401,    401),
-    ("GET", "/compliance/"):                                (LOGIN,  LOGIN,  LOGIN,  200,    LOGIN,  LOGIN),
-    ("GET", "/compliance/diff"):                            (LOGIN,  LOGIN,  LOGIN,  200,    LOGIN,  LOGIN),
-    ("GET", "/compliance/reports"):                         (LOGIN,  LOGIN,  LOGIN,  200,    LOGIN,  LOGIN),
-    ("GET", "/compliance/audit"):                           (LOGIN,  LOGIN,  LOGIN,  200,    LOGIN,  LOGIN),
-    ("POST", "/compliance/versions/<version_id>/approve"):  (LOGIN,  LOGIN,  LOGIN,  400,    LOGIN,  LOGIN),
-    ("POST", "/compliance/logout"):                         (LOGIN,  LOGIN,  LOGIN,  LOGOUT, LOGIN,  LOGIN),
+    # method, rule                                           anon    user_a  user_b  editor  reviewer admin   platform wrong_key
+    ("GET", "/static/<path:filename>"):                     (200,    200,    200,    200,    200,    200,    200,    200),
+    ("GET", "/brand/theme.css"):                            (200,    200,    200,    200,    200,    200,    200,    200),
+    ("GET", "/brand/logo"):                                 (200,    200,    200,    200,    200,    200,    200,    200),
+    ("GET", "/"):                                           (200,    200,    200,    200,    200,    200,    200,    200),
+    ("GET", "/healthz"):                                    (200,    200,    200,    200,    200,    200,    200,    200),
+    ("POST", "/webhooks/stripe"):                           (400,    400,    400,    400,    400,    400,    400,    400),
+    ("POST", "/api/v1/accounts"):                           (401,    401,    401,    401,    401,    401,    201,    401),
+    ("GET", "/api/v1/accounts/<ident>"):                    (401,    401,    401,    401,    401,    401,    200,    401),
+    ("POST", "/api/v1/accounts/<ident>/links"):             (401,    401,    401,    401,    401,    401,    201,    401),
+    ("POST", "/api/v1/accounts/<ident>/stripe_links"):      (401,    401,    401,    401,    401,    401,    409,    401),
+    ("GET", "/api/v1/openapi.json"):                        (200,    200,    200,    200,    200,    200,    200,    200),
+    ("GET", "/onboard/<token>"):                            (404,    404,    404,    404,    404,    404,    404,    404),
+    ("GET", "/onboarding"):                                 (401,    200,    200,    401,    401,    401,    401,    401),
+    ("GET", "/onboarding/start"):                           (401,    STEP,   STEP,   401,    401,    401,    401,    401),
+    ("GET", "/onboarding/step/<step_id>"):                  (401,    200,    200,    401,    401,    401,    401,    401),
+    ("POST", "/onboarding/step/<step_id>"):                 (401,    422,    422,    401,    401,    401,    401,    401),
+    ("POST", "/onboarding/stripe"):                         (401,    STATUS, STATUS, 401,    401,    401,    401,    401),
+    ("GET", "/onboarding/stripe/refresh"):                  (401,    STATUS, STATUS, 401,    401,    401,    401,    401),
+    ("GET", "/onboarding/stripe/return/<hosted_id>"):       (404,    404,    404,    404,    404,    404,    404,    404),
+    ("GET", "/_sandbox/connect/setup/c/<account>/<secret>"):(404,    404,    404,    404,    404,    404,    404,    404),
+    ("POST", "/_sandbox/connect/setup/c/<account>/<secret>"):
+                                                            (404,    404,    404,    404,    404,    404,    404,    404),
+    ("GET", "/compliance/login"):                           (200,    200,    200,    200,    200,    200,    200,    200),
+    ("POST", "/compliance/login"):                          (401,    401,    401,    401,    401,    401,    401,    401),
+    ("GET", "/compliance/login/code"):                      (AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN),
+    ("POST", "/compliance/login/code"):                     (AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN),
+    ("GET", "/compliance/"):                                (LOGIN,  LOGIN,  LOGIN,  200,    200,    200,    LOGIN,  LOGIN),
+    ("GET", "/compliance/diff"):                            (LOGIN,  LOGIN,  LOGIN,  200,    200,    200,    LOGIN,  LOGIN),
+    ("GET", "/compliance/reports"):                         (LOGIN,  LOGIN,  LOGIN,  200,    200,    200,    LOGIN,  LOGIN),
+    ("GET", "/compliance/audit"):                           (LOGIN,  LOGIN,  LOGIN,  403,    200,    200,    LOGIN,  LOGIN),
+    ("GET", "/compliance/staff"):                           (LOGIN,  LOGIN,  LOGIN,  403,    403,    200,    LOGIN,  LOGIN),
+    ("POST", "/compliance/staff/<int:user_id>/role"):       (LOGIN,  LOGIN,  LOGIN,  403,    403,    409,    LOGIN,  LOGIN),
+    ("POST", "/compliance/staff/<int:user_id>/second-factor/reset"):
+                                                            (LOGIN,  LOGIN,  LOGIN,  403,    403,    404,    LOGIN,  LOGIN),
+    ("POST", "/compliance/versions/<version_id>/approve"):  (LOGIN,  LOGIN,  LOGIN,  403,    400,    400,    LOGIN,  LOGIN),
+    ("POST", "/compliance/logout"):                         (LOGIN,  LOGIN,  LOGIN,  LOGOUT, LOGOUT, LOGOUT, LOGIN,  LOGIN),
     # Save and exit ends each user's session, so it comes last of all.
-    ("POST", "/onboarding/exit"):                           (401,    EXIT_A, EXIT_B, 401,    401,    401),
+    ("POST", "/onboarding/exit"):                           (401,    EXIT_A, EXIT_B, 401,    401,    401,    401,    401),
 }
 
 
@@ -158,16 +169,15 @@ def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
 def actors(app: Flask) -> Actors:
     """Create both accounts, open each one's link in its own browser, and log a staff member in."""
     app.test_client_class = Browser
-    result = app.test_cli_runner().invoke(args=["staff", "create", STAFF_EMAIL, "--password", PASSWORD])
-    assert result.exit_code == 0, result.output
     a = Wizard(app.test_client(), "US", "company")
     b = Wizard(app.test_client(), "US", "company")
     for name, wizard in (("a", a), ("b", b)):
         assert wizard.start(return_url=RETURN[name]).path == "/onboarding/step/business"
-    staff = app.test_client()
-    assert _login(staff).status_code == 303
-    clients = {"anon": app.test_client(), "user_a": a.client, "user_b": b.client, "staff": staff,
+    clients = {"anon": app.test_client(), "user_a": a.client, "user_b": b.client,
                "platform": app.test_client(), "wrong_key": app.test_client()}
+    for role in STAFF:  # one staff member of each role, logged in with the password and a code
+        clients[role] = app.test_client()
+        assert people.login(clients[role], people.create(app, STAFF_EMAILS[role], role)).status_code == 303
     return Actors(app, clients, a, b)
 
 
@@ -175,11 +185,6 @@ def _csrf(client: FlaskClient) -> str:
     """Return a valid CSRF token of the client's own session (every form page has one)."""
     html = client.get("/compliance/login").get_data(as_text=True)
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def _login(client: FlaskClient, email: str = STAFF_EMAIL, password: str = PASSWORD) -> TestResponse:
-    """Log in on /compliance with the client's own CSRF token."""
-    return client.post("/compliance/login", data={"email": email, "password": password, "csrf_token": _csrf(client)})
 
 
 def _url(rule: str, actors: Actors) -> str:
@@ -199,6 +204,9 @@ def _url(rule: str, actors: Actors) -> str:
         "/compliance/diff": f"/compliance/diff?old={version}&new={version}",
         # Without a note: a signed-in staff member gets 400 before anything is validated or written.
         "/compliance/versions/<version_id>/approve": f"/compliance/versions/{version}/approve",
+        # An empty form: an admin gets 409 (no such role); nobody's second factor is reset (no such member: 404).
+        "/compliance/staff/<int:user_id>/role": "/compliance/staff/1/role",
+        "/compliance/staff/<int:user_id>/second-factor/reset": "/compliance/staff/999999/second-factor/reset",
     }.get(rule, rule)
 
 
@@ -311,7 +319,7 @@ def test_the_matrix(actors: Actors, sandbox: Any) -> None:
     # The cells that write went where they should: the platform made one account and one link, the
     # users' empty posts were refused before Stripe, nobody logged in, and only the staff member logged out.
     assert [e["operation"] for e in sandbox.log if e["method"] == "POST"][-1:] == ["accounts.create"]
-    assert _audit(actors.app)[-len(ACTORS) - 1:] == ["login_failed"] * len(ACTORS) + ["logout"]
+    assert _audit(actors.app)[-len(ACTORS) - len(STAFF):] == ["login_failed"] * len(ACTORS) + ["logout"] * len(STAFF)
 
 
 def test_the_users_pages_show_their_own_account(actors: Actors) -> None:
@@ -427,7 +435,7 @@ def test_a_link_is_the_only_way_into_an_account(actors: Actors) -> None:
 
 def test_staff_and_wizard_sessions_do_not_open_each_others_pages(actors: Actors, sandbox: Any) -> None:
     """Refuse the staff session the wizard, and the wizard session every staff page and action."""
-    staff, user = actors.clients["staff"], actors.clients["user_a"]
+    staff, user = actors.clients["admin"], actors.clients["user_a"]
     before = _writes(sandbox)
     for path in ("/onboarding", "/onboarding/start", "/onboarding/step/business"):
         assert staff.get(path).status_code == 401, path
@@ -444,16 +452,18 @@ def test_staff_and_wizard_sessions_do_not_open_each_others_pages(actors: Actors,
     assert user.post("/compliance/logout", data={"csrf_token": token}).headers["Location"].startswith(LOGIN.to)
     assert "sign_off" not in _audit(actors.app) and _audit(actors.app)[-1] == "login"  # the staff member's
     assert staff.get("/compliance/").status_code == 200  # and still logged in
+    for path in ("/compliance/staff", "/compliance/login/code"):
+        assert user.get(path).headers["Location"].startswith("/compliance/login"), path
 
 
-def test_a_login_returns_only_to_a_staff_page(actors: Actors) -> None:
+def test_a_login_returns_only_to_a_staff_page(actors: Actors, clock: Any) -> None:
     """Send a staff member who just logged in back to a staff page of this site, never elsewhere."""
     client = actors.app.test_client()
     for target, location in (("https://evil.example/compliance/", "/compliance/"),
                              ("//evil.example/compliance/", "/compliance/"), ("/onboarding", "/compliance/"),
                              ("/compliance/audit", "/compliance/audit")):
-        response = client.post(f"/compliance/login?next={urllib.parse.quote(target)}",
-                               data={"email": STAFF_EMAIL, "password": PASSWORD, "csrf_token": _csrf(client)})
+        clock.tick(30)  # a code is used once: the next login needs the next one
+        response = people.login(client, STAFF_EMAIL, next_path=urllib.parse.quote(target))
         assert response.status_code == 303 and response.headers["Location"] == location, target
 
 
@@ -472,7 +482,7 @@ def test_every_form_post_needs_a_csrf_token(actors: Actors, sandbox: Any) -> Non
     audit, writes, current = _audit(app), _writes(sandbox), app.extensions["catalog"].current_id()
     for rule in posts:
         for actor in BROWSERS:
-            other = tokens["anon" if actor != "anon" else "staff"]
+            other = tokens["anon" if actor != "anon" else "admin"]
             for token, reason in ((None, "The CSRF token is missing."), ("forged", "The CSRF token is invalid."),
                                   (other, "The CSRF tokens do not match.")):
                 data = {**bodies.get(rule, {}), **({"csrf_token": token} if token else {})}
@@ -480,7 +490,7 @@ def test_every_form_post_needs_a_csrf_token(actors: Actors, sandbox: Any) -> Non
                 assert response.status_code == 400 and reason in response.get_data(as_text=True), (rule, actor, token)
     assert _audit(app) == audit and _writes(sandbox) == writes
     assert app.extensions["catalog"].current_id() == current
-    assert actors.clients["staff"].get("/compliance/").status_code == 200  # not logged out
+    assert all(actors.clients[role].get("/compliance/").status_code == 200 for role in STAFF)  # not logged out
     assert actors.clients["anon"].get("/compliance/").status_code == 303  # not logged in
 
 
@@ -488,7 +498,7 @@ def test_over_https_form_posts_also_need_a_same_origin_referer(actors: Actors, s
     """Refuse an HTTPS form post with a valid token whose Referer is missing or names another site."""
     https = {"base_url": "https://localhost"}
     for rule in _form_posts(actors.app):
-        for actor in ("user_a", "staff"):
+        for actor in ("user_a", "admin"):
             client = actors.clients[actor]
             token = _csrf(client)
             for referer, reason in ((None, "The referrer header is missing."),

@@ -1,4 +1,5 @@
-"""The compliance pages: staff accounts, rate-limited login, diffs, sign-off, reports and the audit log."""
+"""The compliance pages: staff accounts and roles, logins with a second factor, diffs, four-eyes sign-off,
+reports and the audit log."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from sqlmodel import Session, select
 from onboarding.db import get_engine
 from onboarding.models import AuditEntry, StaffUser
 from requirements_catalog import DEFAULT_ROOT, Catalog
-
-PASSWORD = "correct horse battery staple"
+from tests.support import staff as people
+from tests.support.staff import PASSWORD
 
 
 @pytest.fixture
@@ -28,18 +29,15 @@ def app_config(app_config: dict[str, Any], tmp_path: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def staff(app: Flask) -> str:
-    result = app.test_cli_runner().invoke(args=["staff", "create", "Sam@Example.com", "--password", PASSWORD])
-    assert result.exit_code == 0, result.output
-    return "sam@example.com"
+    return people.create(app, "Sam@Example.com", "reviewer")
 
 
 def _csrf(client: FlaskClient, path: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+    return people.csrf(client, path)
 
 
 def _login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
-    return client.post("/compliance/login", data={"email": email, "password": password,
-                                                  "csrf_token": _csrf(client, "/compliance/login")})
+    return people.login(client, email, password)
 
 
 def test_staff_accounts_keep_only_a_password_hash(app: Flask, staff: str) -> None:
@@ -58,7 +56,7 @@ def test_pages_need_a_login_and_logins_are_audited(client: FlaskClient, app: Fla
     assert 'data-version="2026-11-28"' in client.get("/compliance/").get_data(as_text=True)
     with Session(get_engine(app)) as session:
         actions = [e.action for e in session.exec(select(AuditEntry).order_by(AuditEntry.id))]
-    assert actions == ["login_failed", "login"]
+    assert actions == ["login_failed", "second_factor_set", "login"]
 
 
 def test_logging_out_ends_every_copy_of_the_session(app: Flask, staff: str) -> None:
@@ -89,19 +87,26 @@ def test_diff_and_sign_off_make_the_draft_current(client: FlaskClient, app: Flas
     _login(client, staff)
     html = client.get(f"/compliance/diff?old={current}&new={draft}").get_data(as_text=True)
     assert "0 added, 1 removed, 0 changed" in html and "<del>individual.ssn_last_4</del>" in html
-    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    assert client.post(f"/compliance/versions/{draft}/approve", data={"csrf_token": token}).status_code == 400
-    response = client.post(f"/compliance/versions/{draft}/approve", data={"csrf_token": token,
-                                                                          "note": "US SSN last 4 dropped by Stripe"})
+    form = _form(html)
+    assert client.post(f"/compliance/versions/{draft}/approve", data=form).status_code == 400
+    response = client.post(f"/compliance/versions/{draft}/approve", data=form | {
+        "note": "US SSN last 4 dropped by Stripe"})
     assert response.status_code == 303 and catalog.current_id() == draft
     info = catalog.info(draft)
-    assert info.status == "approved" and info.reviewed_by == staff and "US SSN last 4 dropped" in info.notes
+    assert (info.status, info.reviewed_by, info.author, info.sign_off_note, info.reviewed_against) == (
+        "approved", staff, "Alex", "US SSN last 4 dropped by Stripe", current)
     with Session(get_engine(app)) as session:
         entry = session.exec(select(AuditEntry).where(AuditEntry.action == "sign_off")).one()
-    assert entry.actor == staff and entry.detail == {"version": draft, "previous": current,
-                                                     "note": "US SSN last 4 dropped by Stripe"}
+    assert entry.actor == staff and entry.detail == {"version": draft, "previous": current, "compared_with": current,
+                                                     "note": "US SSN last 4 dropped by Stripe",
+                                                     "digest": info.reviewed_digest}
     audit_page = client.get("/compliance/audit").get_data(as_text=True)
     assert 'data-action="sign_off"' in audit_page
+
+
+def _form(html: str) -> dict[str, str]:
+    """Return the hidden fields of the sign-off form on a diff page."""
+    return dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', html))
 
 
 def test_reports_show_the_history(client: FlaskClient, app: Flask, staff: str) -> None:
@@ -238,3 +243,175 @@ def test_a_step_label_is_in_the_diff_and_shown_as_text(client: FlaskClient, app:
     row = page.split('data-step="business"', 1)[1].split("</tr>", 1)[0]
     assert "business: label" in row and "\\u003cmeta http-equiv=refresh" in row  # shown, as data (JSON-escaped)
     assert "<meta http-equiv=refresh" not in page
+
+
+# --- issue 14: roles, four eyes, the reviewed diff, a second factor, and logins that cannot be raced ---------
+
+def _draft_with_a_change(catalog: Catalog, author: str) -> str:
+    draft = catalog.new_version(__import__("datetime").date(2027, 1, 1), author)
+    us = catalog.root / draft / "countries" / "US.toml"
+    us.write_text(us.read_text().replace('"individual.ssn_last_4",\n', ""))
+    return draft
+
+
+def _actions(app: Flask) -> list[str]:
+    with Session(get_engine(app)) as session:
+        return [e.action for e in session.exec(select(AuditEntry).order_by(AuditEntry.id))]
+
+
+def test_a_password_alone_opens_nothing_and_a_code_is_used_once(client: FlaskClient, app: Flask, staff: str) -> None:
+    first = people.password_step(client, staff)
+    assert first.status_code == 303 and first.headers["Location"] == "/compliance/login/code"
+    assert client.get("/compliance/").headers["Location"].startswith("/compliance/login")  # not logged in yet
+    setup = client.get("/compliance/login/code").get_data(as_text=True)
+    assert 'data-testid="totp-secret"' in setup and "<svg" in setup and 'autocomplete="one-time-code"' in setup
+    assert people.code_step(client, staff, "000000").status_code == 401
+    assert people.code_step(client, staff).status_code == 303
+    used = people.secrets_of(app)[staff]
+    replay = __import__("pyotp").TOTP(used["secret"]).generate_otp(used["last"])
+    other = app.test_client()
+    people.password_step(other, staff)
+    page = client.get("/compliance/login/code").get_data(as_text=True)
+    assert "totp-secret" not in page  # set up once; never shown again
+    assert people.code_step(other, staff, replay).status_code == 401  # an overheard code does not work twice
+    assert people.code_step(other, staff).status_code == 303
+    with Session(get_engine(app)) as session:
+        user = session.exec(select(StaffUser)).one()
+        assert user.totp_secret == used["secret"] and user.totp_last_step == used["last"]
+    assert _actions(app) == ["login_failed", "second_factor_set", "login", "login_failed", "login"]
+
+
+def test_a_password_step_waits_five_minutes_for_its_code(client: FlaskClient, staff: str, clock: Any) -> None:
+    people.password_step(client, staff)
+    clock.tick(301)
+    response = client.get("/compliance/login/code")
+    assert response.status_code == 303 and response.headers["Location"] == "/compliance/login"
+
+
+def test_second_factor_guesses_are_limited(client: FlaskClient, app: Flask, staff: str) -> None:
+    assert _login(client, staff).status_code == 303
+    other = app.test_client()
+    people.password_step(other, staff)
+    for _ in range(5):
+        assert people.code_step(other, staff, "000000").status_code == 401
+    assert people.code_step(other, staff).status_code == 429
+
+
+def test_what_each_role_may_do(app: Flask) -> None:
+    catalog: Catalog = app.extensions["catalog"]
+    draft = _draft_with_a_change(catalog, "alex@example.com")
+    browsers = {}
+    for role in ("editor", "reviewer", "admin"):
+        email = people.create(app, f"{role}@example.com", role)
+        browsers[role] = app.test_client()
+        assert _login(browsers[role], email).status_code == 303
+    expected = {  # (versions, diff, reports, audit log, staff page)
+        "editor": (200, 200, 200, 403, 403), "reviewer": (200, 200, 200, 200, 403), "admin": (200, 200, 200, 200, 200)}
+    diff_url = f"/compliance/diff?old={catalog.current_id()}&new={draft}"
+    for role, codes in expected.items():
+        got = tuple(browsers[role].get(path).status_code for path in (
+            "/compliance/", diff_url, "/compliance/reports", "/compliance/audit", "/compliance/staff"))
+        assert got == codes, role
+    editor_page = browsers["editor"].get(diff_url).get_data(as_text=True)
+    assert 'data-testid="not-reviewer"' in editor_page and "compliance/versions" not in editor_page
+    form = _form(browsers["reviewer"].get(diff_url).get_data(as_text=True))
+    form["csrf_token"] = people.csrf(browsers["editor"], diff_url)
+    refused = browsers["editor"].post(f"/compliance/versions/{draft}/approve", data=form | {"note": "mine"})
+    assert refused.status_code == 403 and catalog.info(draft).status == "draft"
+
+
+def test_the_author_of_a_draft_cannot_sign_it_off(app: Flask) -> None:
+    """One person could draft and sign off a version alone, and the approval overwrote the author (issue 14)."""
+    catalog: Catalog = app.extensions["catalog"]
+    alex, sam = people.create(app, "alex@example.com", "reviewer"), people.create(app, "sam@example.com", "reviewer")
+    draft = _draft_with_a_change(catalog, alex)
+    diff_url = f"/compliance/diff?old={catalog.current_id()}&new={draft}"
+    own, other = app.test_client(), app.test_client()
+    _login(own, alex), _login(other, sam)
+    page = own.get(diff_url).get_data(as_text=True)
+    assert 'data-testid="own-draft"' in page and "compliance/versions" not in page  # no form for the author
+    form = _form(other.get(diff_url).get_data(as_text=True))
+    form["csrf_token"] = people.csrf(own, diff_url)
+    refused = own.post(f"/compliance/versions/{draft}/approve", data=form | {"note": "looks right to me"})
+    assert refused.status_code == 409 and "someone else must approve it" in refused.get_data(as_text=True)
+    assert catalog.info(draft).status == "draft" and "sign_off_refused" in _actions(app)
+    form["csrf_token"] = people.csrf(other, diff_url)
+    assert other.post(f"/compliance/versions/{draft}/approve", data=form | {"note": "checked"}).status_code == 303
+    info = catalog.info(draft)
+    assert (info.status, info.author, info.reviewed_by) == ("approved", alex, sam)
+    assert f"<td>{alex}</td>" in other.get("/compliance/").get_data(as_text=True)
+
+
+def test_an_edit_after_the_diff_was_opened_is_not_sealed(client: FlaskClient, app: Flask, staff: str) -> None:
+    """An edit made after the reviewer opened the diff was sealed with the approval (issue 14)."""
+    catalog: Catalog = app.extensions["catalog"]
+    draft = _draft_with_a_change(catalog, "alex@example.com")
+    _login(client, staff)
+    diff_url = f"/compliance/diff?old={catalog.current_id()}&new={draft}"
+    form = _form(client.get(diff_url).get_data(as_text=True))
+    fields = catalog.root / draft / "fields.toml"
+    fields.write_text(fields.read_text(encoding="utf-8").replace(
+        'label = "Business details"', 'label = "Details, changed after the review"', 1), encoding="utf-8")
+    refused = client.post(f"/compliance/versions/{draft}/approve", data=form | {"note": "checked"})
+    assert refused.status_code == 409 and "changed after its diff was opened" in refused.get_data(as_text=True)
+    assert catalog.info(draft).status == "draft"
+    page = client.get(diff_url).get_data(as_text=True)  # read again: the change is in the diff, and can be approved
+    assert "Details, changed after the review" in page
+    assert client.post(f"/compliance/versions/{draft}/approve", data=_form(page) | {"note": "ok"}).status_code == 303
+
+
+def test_admins_give_roles_and_reset_a_lost_second_factor(client: FlaskClient, app: Flask) -> None:
+    admin = people.create(app, "ada@example.com", "admin")
+    sam = people.create(app, "sam@example.com", "editor")
+    sam_browser = app.test_client()
+    _login(client, admin), _login(sam_browser, sam)
+    with Session(get_engine(app)) as session:
+        ids = {u.email: u.id for u in session.exec(select(StaffUser))}
+    token = people.csrf(client, "/compliance/staff")
+    assert client.post(f"/compliance/staff/{ids[sam]}/role", data={"role": "reviewer", "csrf_token": token}
+                       ).status_code == 303
+    assert sam_browser.get("/compliance/audit").status_code == 200  # the new role applies at once
+    last = client.post(f"/compliance/staff/{ids[admin]}/role", data={"role": "editor", "csrf_token": token})
+    assert last.status_code == 409 and "the last admin keeps the admin role" in last.get_data(as_text=True)
+    assert client.post(f"/compliance/staff/{ids[sam]}/second-factor/reset", data={"csrf_token": token}
+                       ).status_code == 303
+    assert sam_browser.get("/compliance/").status_code == 303  # the reset ends their sessions
+    people.password_step(sam_browser, sam)
+    assert 'data-testid="totp-secret"' in sam_browser.get("/compliance/login/code").get_data(as_text=True)
+    assert [a for a in _actions(app) if a in ("role_changed", "second_factor_reset")] == [
+        "role_changed", "second_factor_reset"]
+
+
+def test_parallel_guesses_cannot_race_past_the_limit(app: Flask, staff: str) -> None:
+    """30 parallel guesses got 12 past a limit of 5 (issue 14): the limit is counted before, atomically."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    browsers = [app.test_client() for _ in range(30)]
+    tokens = [people.csrf(browser) for browser in browsers]
+
+    def guess(n: int) -> int:
+        return browsers[n].post("/compliance/login", data={
+            "email": staff, "password": f"guess number {n}!", "csrf_token": tokens[n]}).status_code
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        codes = list(pool.map(guess, range(30)))
+    assert sorted(codes) == [401] * 5 + [429] * 25
+    assert _actions(app).count("login_failed") == 5
+
+
+def test_guesses_from_elsewhere_do_not_lock_the_real_person_out(app: Flask, staff: str) -> None:
+    """The limit per e-mail locked its owner out (issue 14): a browser they logged in from keeps working."""
+    own = app.test_client()
+    assert _login(own, staff).status_code == 303
+    own.post("/compliance/logout", data={"csrf_token": people.csrf(own, "/compliance/")})
+    attacker = app.test_client()
+    for _ in range(5):
+        assert people.password_step(attacker, staff, "wrong password!!").status_code == 401
+    assert people.password_step(attacker, staff).status_code == 429  # the e-mail is locked for unknown browsers
+    assert people.password_step(app.test_client(), staff).status_code == 429
+    assert _login(own, staff).status_code == 303  # its owner's browser carries its device cookie
+    stolen = own.get_cookie("staff_device", path="/compliance").value
+    attacker.set_cookie("staff_device", stolen, path="/compliance")  # a copied device cookie has a budget of five
+    for _ in range(5):
+        assert people.password_step(attacker, staff, "wrong password!!").status_code == 401
+    assert people.password_step(attacker, staff, "wrong password!!").status_code == 429

@@ -14,7 +14,7 @@ from onboarding.security import CSP
 from tests.support.wizard import Wizard
 
 SAMPLE_ARGS = {"token": "x", "ident": "x", "step_id": "business", "version_id": "x", "filename": "onboarding.css",
-               "hosted_id": "x", "account": "acct_x", "secret": "x"}
+               "hosted_id": "x", "account": "acct_x", "secret": "x", "user_id": 1}
 
 
 def _urls(app: Flask) -> list[tuple[str, str]]:
