@@ -14,6 +14,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from . import views
     from . import compliance, errors, hosted, notify, security, webhooks
     from .gateway import setup as gateway_setup
+    from .services import notifications
     from .wizard import views as wizard_views
 
     app = Flask(__name__, instance_relative_config=True)
@@ -23,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     gateway_setup.init_app(app)
     notify.init_app(app)
+    notifications.init_app(app)  # sends them from a thread of its own, after the commit that queued them
     catalog.init_app(app)
     views.init_app(app)
     app.register_blueprint(health.bp)

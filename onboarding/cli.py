@@ -12,13 +12,14 @@ from typing import Any, ParamSpec, TypeVar
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from .catalog import get_catalog
 from .db import get_engine
 from .gateway import AccountsV1NotEnabled, GatewayError
 from .gateway.setup import get_gateway
 from .migrate import schema_problem, upgrade
+from .models import StaffUser
 from .models.types import utcnow
 from .services.accounts import (
     BUSINESS_TYPES, SERVICE_AGREEMENTS, AccountError, create_account, find_account, refresh_account,
@@ -26,7 +27,7 @@ from .services.accounts import (
 from .services.links import COLLECT, LinkError, create_link, link_url
 from .services.notifications import deliver_pending
 from .services.recovery import drain
-from .services.staff import ROLES, StaffError, create_staff
+from .services.staff import ROLES, StaffError, audit, create_staff, set_role
 
 # AppGroup: every command runs inside the app's context, whichever way it is invoked.
 accounts = AppGroup("accounts", help="Create and inspect connected accounts.")
@@ -184,6 +185,46 @@ def staff_create(email: str, password: str, role: str) -> None:
             _fail(str(exc), 2)
         session.commit()
         click.echo(f"staff account {user.email} ({user.role}) created")
+
+
+def _staff_member(session: Session, email: str) -> StaffUser:
+    user = session.exec(select(StaffUser).where(StaffUser.email == email.strip().lower())).first()
+    if user is None:
+        _fail(f"no staff account {email}", 2)
+    return user  # type: ignore[return-value]
+
+
+@staff.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+@needs_database
+def staff_set_role(email: str, role: str) -> None:
+    """Give a staff member a role (for the first admin, or when no admin can log in)."""
+    with Session(get_engine(current_app), expire_on_commit=False) as session:
+        user = _staff_member(session, email)
+        before = user.role
+        try:
+            set_role(session, user, role)
+        except StaffError as exc:
+            _fail(str(exc), 2)
+        audit(session, "command line", "role_changed", utcnow(), user=user.email, old=before, new=role)
+        session.commit()
+        click.echo(f"{user.email} is now {role}")
+
+
+@staff.command("reset-second-factor")
+@click.argument("email")
+@needs_database
+def staff_reset_second_factor(email: str) -> None:
+    """Forget a staff member's authenticator app (lost phone); they set a new one up at their next login."""
+    with Session(get_engine(current_app), expire_on_commit=False) as session:
+        user = _staff_member(session, email)
+        now = utcnow()
+        user.totp_secret, user.totp_last_step, user.sessions_valid_after = None, None, now
+        session.add(user)
+        audit(session, "command line", "second_factor_reset", now, user=user.email)
+        session.commit()
+        click.echo(f"{user.email} sets a new second factor up at the next login")
 
 
 def init_app(app: Flask) -> None:

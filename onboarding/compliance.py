@@ -36,6 +36,7 @@ from .services.staff import (MAX_EMAIL, MAX_PASSWORD, ROLES, StaffError, audit, 
                              new_totp_secret, set_role, totp_step, totp_uri)
 
 AUDIT_PAGE = 100
+MAX_NOTE = 2000
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
 STAFF_KEY = "staff"
 PENDING_KEY = "staff_pending"  # a right password, waiting for its second factor
@@ -209,8 +210,8 @@ def approve(staff: StaffUser, version_id: str) -> ResponseReturnValue:
     catalog = get_catalog(current_app)
     note = request.form.get("note", "").strip()
     digest, against = request.form.get("digest", ""), request.form.get("against", "")
-    if not note or not digest:
-        abort(400)
+    if not note or not digest or len(note) > MAX_NOTE or len(digest) != 64 or len(against) > 64:
+        abort(400)  # a note is a few sentences: one of any length would go into version.toml and the audit log
     now, db = utcnow(), get_session()
     previous = catalog.current_id()
     problems = [str(p) for p in validate(catalog, is_param_path, [version_id]) if p.file != "CURRENT"]

@@ -22,11 +22,12 @@
 | `PUBLIC_URL` | unset: the request's own address | the service's external address, for onboarding link URLs |
 | `ONBOARDING_LINK_LIFETIME` | `3600` | seconds an onboarding link can be opened |
 | `ONBOARDING_SESSION_LIFETIME` | `7200` | seconds an onboarding session lasts after its link was opened |
+| `PAYOUT_CHANGE_MINUTES` | `15` | minutes after opening a link in which a payout account that exists may be replaced; later, the user opens a new link (0: no limit) |
 | `WIZARD_PAGE_CACHE` | `512` | rendered step pages kept per process (0: none); see `onboarding/wizard/pagecache.py` |
 | `STAFF_PASSWORD_METHOD` | `scrypt:131072:8:1` | how staff passwords are hashed (werkzeug); weaker hashes are replaced at the next login |
 | `TRUSTED_PROXIES` | `0` | reverse proxies in front that set `X-Forwarded-For`/`-Proto`/`-Host` (Werkzeug ProxyFix); 0 ignores those headers |
 | `API_RATE_LIMIT` | `300 per minute` | calls to the platform API per client address (Flask-Limiter notation) |
-| `RATELIMIT_STORAGE_URI` | `daemon-memory://` | where rate-limit counts live: per process by default (in memory, `onboarding/limits.py`); `redis://…` to share them between workers and hosts |
+| `RATELIMIT_STORAGE_URI` | `swept-memory://` | where rate-limit counts live: per process by default (in memory, `onboarding/limits.py`); `redis://…` to share them between workers and hosts |
 """
 
 from __future__ import annotations
@@ -89,10 +90,11 @@ def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides:
         "SMTP_FROM": env.get("SMTP_FROM"),
         "ONBOARDING_LINK_LIFETIME": int(env.get("ONBOARDING_LINK_LIFETIME", "3600")),
         "ONBOARDING_SESSION_LIFETIME": int(env.get("ONBOARDING_SESSION_LIFETIME", "7200")),
+        "PAYOUT_CHANGE_MINUTES": int(env.get("PAYOUT_CHANGE_MINUTES", "15")),
         "WIZARD_PAGE_CACHE": int(env.get("WIZARD_PAGE_CACHE", "512")),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute"),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "daemon-memory://"),
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "swept-memory://"),
         # werkzeug's method for staff passwords: OWASP's scrypt N=2^17, r=8, p=1 (128 MiB, ~0.4 s per login here).
         "STAFF_PASSWORD_METHOD": env.get("STAFF_PASSWORD_METHOD", "scrypt:131072:8:1"),
         "SANDBOX_DELIVER_WEBHOOKS": env.get("SANDBOX_DELIVER_WEBHOOKS", "1") not in ("0", "false", "no"),

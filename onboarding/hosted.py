@@ -24,7 +24,6 @@ from .gateway.setup import get_gateway
 from .models.types import utcnow
 from .portal import current_account, current_link, status_page
 from .services.hosted import NothingForStripe, came_back, send_to_stripe
-from .services.notifications import deliver_after_response
 
 bp = Blueprint("hosted", __name__, url_prefix="/onboarding/stripe")
 logger = logging.getLogger(__name__)
@@ -57,10 +56,7 @@ def _send_user() -> ResponseReturnValue:
         return status_page(link, account, stripe_unreachable=True, code=502)
     response = redirect(url, 303)
     response.headers["Cache-Control"] = "no-store"  # the address opens the account's onboarding for minutes
-    # After the request's commit (the response closes after it): tell the platform its user went to Stripe.
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    response.call_on_close(lambda: deliver_after_response(get_engine(app), app.extensions["notifier"], utcnow()))
-    return response
+    return response  # once this request commits, the notification (the user went to Stripe) is sent
 
 
 @bp.post("")

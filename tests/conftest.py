@@ -153,6 +153,7 @@ def app(app_config: dict[str, Any], request: pytest.FixtureRequest) -> Iterator[
     yield application
     sandbox = application.extensions.get("stripe_sandbox")
     try:
+        application.extensions["notifications"].close()  # nothing is sent after the database is gone
         if sandbox is not None:
             sandbox.close()  # first: a webhook still queued would open a connection after the dispose
             assert_log_uses_sdk_params(sandbox.log, request.node)

@@ -89,6 +89,7 @@ def test_diff_and_sign_off_make_the_draft_current(client: FlaskClient, app: Flas
     assert "0 added, 1 removed, 0 changed" in html and "<del>individual.ssn_last_4</del>" in html
     form = _form(html)
     assert client.post(f"/compliance/versions/{draft}/approve", data=form).status_code == 400
+    assert client.post(f"/compliance/versions/{draft}/approve", data=form | {"note": "x" * 2001}).status_code == 400
     response = client.post(f"/compliance/versions/{draft}/approve", data=form | {
         "note": "US SSN last 4 dropped by Stripe"})
     assert response.status_code == 303 and catalog.current_id() == draft
@@ -415,3 +416,21 @@ def test_guesses_from_elsewhere_do_not_lock_the_real_person_out(app: Flask, staf
     for _ in range(5):
         assert people.password_step(attacker, staff, "wrong password!!").status_code == 401
     assert people.password_step(attacker, staff, "wrong password!!").status_code == 429
+
+
+def test_the_command_line_gives_roles_and_resets_a_second_factor(client: FlaskClient, app: Flask, staff: str) -> None:
+    """When the only admin lost their phone, no page can help: the server's command line can."""
+    assert _login(client, staff).status_code == 303
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["staff", "set-role", staff, "admin"])
+    assert result.exit_code == 0 and result.output == f"{staff} is now admin\n"
+    assert client.get("/compliance/staff").status_code == 200
+    assert runner.invoke(args=["staff", "set-role", staff, "editor"]).output.endswith(
+        "the last admin keeps the admin role\n")
+    assert runner.invoke(args=["staff", "set-role", "nobody@example.com", "editor"]).exit_code == 2
+    result = runner.invoke(args=["staff", "reset-second-factor", staff])
+    assert result.exit_code == 0 and client.get("/compliance/").status_code == 303  # its sessions ended
+    people.password_step(client, staff)
+    assert 'data-testid="totp-secret"' in client.get("/compliance/login/code").get_data(as_text=True)
+    assert [a for a in _actions(app) if a in ("role_changed", "second_factor_reset")] == [
+        "role_changed", "second_factor_reset"]

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import Flask, g
+from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import refresh
 from freezegun.api import TickingDateTimeFactory
@@ -19,6 +19,7 @@ from onboarding.db import get_engine
 from onboarding.models import HostedLink, Notification, OnboardingLink, StripeWrite
 from onboarding.security import CSP, csp_sending_forms_to_stripe
 from stripe_sandbox.webhooks import sign
+from tests.support import staff as people
 from tests.support.clock import TEST_NOW
 from tests.support.wizard import AUTH, Wizard
 from tests.test_wizard import US
@@ -112,6 +113,7 @@ def test_a_stripe_only_requirement_is_finished_through_stripes_hosted_flow(
     assert logged["params"]["type"] == "account_onboarding"
     assert logged["params"]["collection_options"] == {"fields": "currently_due"}
     assert logged["params"]["return_url"] == f"http://localhost/onboarding/stripe/return/{hosted.id}"
+    assert app.extensions["notifications"].drain()
     [notification] = [n for n in _rows(app, Notification) if n.kind == "account.hosted_flow_started"]
     assert notification.sent_at is not None and notification.payload["requirements"] == ["proof_of_liveness"]
     assert notification.payload["requested_by"] == "user" and notification.payload["stripe_id"] == state["stripe_id"]
@@ -247,14 +249,8 @@ def test_a_page_with_the_button_lets_its_form_lead_to_stripes_page(config: dict[
 def test_compliance_staff_see_who_was_sent_to_stripe(client: FlaskClient, app: Flask, sandbox: Any) -> None:
     wizard = _onboarded_then_stripe_asks(client, sandbox)
     _continue_with_stripe(client)
-    password = "correct horse battery staple"
-    assert app.test_cli_runner().invoke(args=["staff", "create", "sam@example.com", "--password", password]
-                                        ).exit_code == 0
     staff = app.test_client()
-    g.pop("csrf_token", None)  # pytest-flask's app context outlives requests: the user's token is cached in it
-    token = _csrf(staff.get("/compliance/login").get_data(as_text=True))
-    assert staff.post("/compliance/login", data={"email": "sam@example.com", "password": password,
-                                                 "csrf_token": token}).status_code == 303
+    assert people.login(staff, people.create(app, "sam@example.com", "reviewer")).status_code == 303
     html = staff.get("/compliance/audit").get_data(as_text=True)
     [row] = re.findall(r'<tr data-requested-by="user">.*?</tr>', html)
     [visit] = _rows(app, OnboardingLink)

@@ -32,6 +32,9 @@ class _Platform(BaseHTTPRequestHandler):
             self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/internal")
             self.end_headers()
             return
+        if self.path.endswith("/hang"):  # holds the request until the test lets it go
+            self.server.hanging.set()
+            self.server.release.wait(timeout=60)
         self.server.received.put((body, self.headers["Onboarding-Signature"]))
         self.send_response(204)
         self.end_headers()
@@ -53,6 +56,7 @@ class Platform(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Platform)
         self.received: queue.Queue[tuple[bytes, str]] = queue.Queue()
+        self.hanging, self.release = threading.Event(), threading.Event()
         self.url = f"http://127.0.0.1:{self.server_port}/onboarding-events"
 
 
@@ -91,6 +95,7 @@ def test_a_submitted_account_that_needs_action_again_is_flagged_and_notified(
     assert "individual.verification.document" in message["data"]["currently_due"]
     timestamp = int(header.split(",")[0].removeprefix("t="))
     assert header == signature(body, "notify-secret", timestamp)
+    assert app.extensions["notifications"].drain()
     with Session(get_engine(app)) as session:
         account = session.get(ConnectedAccount, wizard.account["id"])
         notification = session.exec(select(Notification)).one()
@@ -129,3 +134,24 @@ def test_a_redirect_is_a_failure_and_never_followed() -> None:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def test_a_hanging_platform_endpoint_holds_no_request(app: Flask, client: FlaskClient, sandbox: Any,
+                                                      receiver: Platform) -> None:
+    """A hanging endpoint made `/healthz` take 28 s: delivery ran in the request's worker (issue 14)."""
+    app.extensions["notifier"] = WebhookNotifier(receiver.url.replace("/onboarding-events", "/hang"), "s",
+                                                 timeout=60)
+    wizard = Wizard(client, "US")
+    wizard.complete(US)
+    sandbox.flush_webhooks()
+    app.extensions["gateway"].update_account(wizard.account["stripe_id"], {"individual": {"dob": {
+        "day": 1, "month": 1, "year": 1990}}}, idempotency_key="later-1")
+    sandbox.flush_webhooks()  # the webhook requests were answered, and queued a notification
+    assert receiver.hanging.wait(timeout=10)  # the dispatcher's thread is inside the platform's endpoint...
+    assert client.get("/healthz").status_code == 200  # ...while requests are answered
+    with Session(get_engine(app)) as session:
+        assert session.exec(select(Notification)).one().sent_at is None  # still on its way
+    receiver.release.set()
+    assert app.extensions["notifications"].drain()
+    with Session(get_engine(app)) as session:
+        assert session.exec(select(Notification)).one().sent_at is not None

@@ -29,6 +29,8 @@ COMMANDS = {
     "accounts show": ["accounts", "show", "acct_123", "--refresh"],
     "accounts link": ["accounts", "link", "acct_123", *URLS],
     "staff create": ["staff", "create", "sam@example.com", "--password", "correct horse battery"],
+    "staff set-role": ["staff", "set-role", "sam@example.com", "admin"],
+    "staff reset-second-factor": ["staff", "reset-second-factor", "sam@example.com"],
 }
 
 

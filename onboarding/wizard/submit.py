@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
@@ -23,8 +23,10 @@ from requirements_catalog.values import N_, Context, bank_parameters, check
 from ..gateway import BankAccount, Gateway, GatewayError, IdempotencyConflict, InvalidRequest, RateLimited
 from ..models import ConnectedAccount, StripeWrite, ordering
 from ..models.accounts import account_part, person_part
+from ..models.types import as_utc
 from ..services import outbox
 from ..services.answers import taken_on_commit
+from ..services.notifications import queue_payout_account_changed
 from ..services.accounts import all_persons, lock_account, marked_person
 from .plan import condition_met
 from .questions import Question, lookup, read_answer, to_params
@@ -91,6 +93,14 @@ class Visit:
     submission: str
     test_mode: bool
     link_id: str | None = None  # the onboarding link whose visit this is (a person it made is found again)
+    # Replacing a payout account that exists needs a link opened within `payout_window` (None: no limit).
+    opened_at: datetime | None = None
+    payout_window: timedelta | None = None
+
+    def may_replace_payout_account(self) -> bool:
+        """Return whether this visit's link was opened recently enough to replace the payout account."""
+        return self.payout_window is None or (self.opened_at is not None
+                                              and self.now - as_utc(self.opened_at) <= self.payout_window)
 
 
 def _name(person: Mapping[str, Any]) -> tuple[str, str]:
@@ -178,6 +188,13 @@ def submit_step(db: Session, engine: Engine, gateway: Gateway, account: Connecte
     ctx = Context(account.country, version, visit.now.date(), visit.test_mode)
     answers = _check_answers(questions, form, needed, ctx, outcome, account.stripe_profile or {})
     uploads = _check_files(questions, files, needed, outcome)
+    banks_before = payout_accounts(account)
+    replacing = [q for q in questions if q.field.type == "bank_account" and q.name in answers] if banks_before else []
+    if replacing and not visit.may_replace_payout_account():
+        # Something only the user has: a link the platform gave them just now, not a session that may be a
+        # copied cookie. The platform's refresh URL gives a new one (the page offers it).
+        minutes = int((visit.payout_window or timedelta()).total_seconds() // 60)
+        outcome.add(replacing[0].name, PAYOUT_WINDOW_PASSED, {"minutes": minutes})
     if not outcome.ok:
         return outcome
     writer = _Writer(engine, gateway, account, visit)
@@ -200,7 +217,19 @@ def submit_step(db: Session, engine: Engine, gateway: Gateway, account: Connecte
     finally:
         _cache(db, account, writer.states, visit.now, seen)
         taken_on_commit(db, writer.answered, visit.now)  # what the cache took commits with it
+    if replacing and outcome.ok:
+        queue_payout_account_changed(db, account, banks_before, payout_accounts(account), visit.now,
+                                     link=visit.link_id, ip=visit.ip)
     return outcome
+
+
+PAYOUT_WINDOW_PASSED = N_("For your security, the payout account can be changed only within %(minutes)d minutes of "
+                          "opening your link. Open a new link, then enter the new account.")
+
+
+def payout_accounts(account: ConnectedAccount) -> list[dict[str, Any]]:
+    """Return the payout accounts the cache holds (ids, last4, currency: never numbers)."""
+    return list(((account.stripe_profile or {}).get("external_accounts") or {}).get("data") or [])
 
 
 def _cache(db: Session, account: ConnectedAccount, states: list[tuple[str, dict[str, Any]]], now: datetime,

@@ -6,7 +6,7 @@ import functools
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -35,7 +35,7 @@ from .plan import BUSINESS_TYPE_STEP, Step, build_steps, due_requirements, neede
 from .questions import Question, Setting, build_question, read_answer
 from .review import ReviewSection, review
 from .stripe_errors import message_for
-from .submit import Outcome, PersonTarget, Visit, remove_person, submit_step
+from .submit import PAYOUT_WINDOW_PASSED, Outcome, PersonTarget, Visit, payout_accounts, remove_person, submit_step
 
 bp = Blueprint("wizard", __name__, url_prefix="/onboarding")
 SUBMISSION = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -260,12 +260,17 @@ def step(step_id: str) -> ResponseReturnValue:
     questions = _questions(current.fields, account, version, state)
     summary = review(visiting.steps, state, visiting.persons, version, str(get_locale() or "en"), gettext) \
         if step_id == "terms" else None
+    payout_minutes = _payout_window(account, questions)
     if request.method == "GET":
-        return _render(account, visiting.steps, current, questions, summary=summary)
+        return _render(account, visiting.steps, current, questions, summary=summary, payout_minutes=payout_minutes)
+    visit = _visit()
     outcome = submit_step(get_session(), get_engine(current_app), get_gateway(current_app), account, version,
-                          questions, request.form, request.files, visiting.needed, _visit())
+                          questions, request.form, request.files, visiting.needed, visit)
     if not outcome.ok:
-        return _render(account, visiting.steps, current, questions, outcome, request.form, 422, summary=summary)
+        refused = any(m.text == PAYOUT_WINDOW_PASSED for messages in outcome.errors.values() for m in messages)
+        new_link = current_link().refresh_url if refused else None
+        return _render(account, visiting.steps, current, questions, outcome, request.form, 422, summary=summary,
+                       payout_minutes=payout_minutes, new_link_url=new_link)
     if step_id == BUSINESS_TYPE_STEP:  # the questions depend on the business type: plan the visit again
         session[SESSION_KEY] = {**session[SESSION_KEY], "fields": visit_fields(account, current_link())}
     return redirect(url_for("wizard.start"), 303)
@@ -281,9 +286,18 @@ def _refuse_unexpected(fields: Any, account: ConnectedAccount, version: Version,
 
 
 def _visit() -> Visit:
+    link, minutes = current_link(), current_app.config["PAYOUT_CHANGE_MINUTES"]
     return Visit(now=utcnow(), ip=request.remote_addr or "", user_agent=request.user_agent.string[:500],
                  submission=request.form.get("submission") or secrets.token_urlsafe(16),
-                 test_mode=get_gateway(current_app).mode != "stripe" or _is_test_key(), link_id=current_link().id)
+                 test_mode=get_gateway(current_app).mode != "stripe" or _is_test_key(), link_id=link.id,
+                 opened_at=link.used_at, payout_window=timedelta(minutes=minutes) if minutes > 0 else None)
+
+
+def _payout_window(account: ConnectedAccount, questions: list[Question]) -> int | None:
+    """Return the minutes a link allows to replace the payout account, when this step would replace one."""
+    minutes = current_app.config["PAYOUT_CHANGE_MINUTES"]
+    asks_bank = any(q.field.type == "bank_account" for q in questions)
+    return minutes if minutes > 0 and asks_bank and payout_accounts(account) else None
 
 
 def _needing_attention(account: ConnectedAccount) -> set[str]:
