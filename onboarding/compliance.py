@@ -33,7 +33,7 @@ from .i18n import restart_session
 from .models import AuditEntry, ConnectedAccount, FreshnessReport, HostedLink, StaffUser
 from .models.types import as_utc, utcnow
 from .services.staff import (MAX_EMAIL, MAX_PASSWORD, ROLES, StaffError, audit, authenticate, may,
-                             new_totp_secret, set_role, totp_step, totp_uri)
+                             new_totp_secret, set_role, totp_step, totp_uri, use_totp_step)
 
 AUDIT_PAGE = 100
 MAX_NOTE = 2000
@@ -135,11 +135,9 @@ def second_factor() -> ResponseReturnValue:
     if not limits.allow("code", str(user.id)):
         return render_template("compliance/code.html", error="too_many", **page), 429
     step = totp_step(secret, request.form.get("code", "")[:32], now, user.totp_last_step)
-    if step is None:
+    if step is None or not use_totp_step(db, user, secret, step):
         audit(db, user.email, "login_failed", now, ip, factor="code")
         return render_template("compliance/code.html", error="wrong", **page), 401
-    user.totp_secret, user.totp_last_step = secret, step
-    db.add(user)
     if setting_up:
         audit(db, user.email, "second_factor_set", now, ip)
     audit(db, user.email, "login", now, ip)
@@ -149,8 +147,11 @@ def second_factor() -> ResponseReturnValue:
     device = _device_of(user.email)
     # Its owner got in: this browser's counts start again (an attacker who gets this far needs nothing more).
     limits.forget("code", str(user.id))
-    limits.forget("device", device) if device else limits.forget("account", user.email)
-    device = device or secrets.token_urlsafe(16)
+    if device:
+        limits.forget("device", device)
+    else:
+        limits.forget("account", user.email)
+        device = secrets.token_urlsafe(16)
     response.set_cookie(DEVICE_COOKIE, _devices().dumps({"email": user.email, "device": device}),
                         max_age=int(DEVICE_FOR.total_seconds()), path="/compliance", httponly=True,
                         secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")), samesite="Strict")

@@ -434,3 +434,19 @@ def test_the_command_line_gives_roles_and_resets_a_second_factor(client: FlaskCl
     assert 'data-testid="totp-secret"' in client.get("/compliance/login/code").get_data(as_text=True)
     assert [a for a in _actions(app) if a in ("role_changed", "second_factor_reset")] == [
         "role_changed", "second_factor_reset"]
+
+
+def test_one_code_sent_twice_at_once_opens_one_session(app: Flask, staff: str) -> None:
+    """A code is used once even when two requests race with it (one conditional UPDATE wins)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert _login(app.test_client(), staff).status_code == 303
+    browsers = [app.test_client() for _ in range(2)]
+    for browser in browsers:
+        assert people.password_step(browser, staff).status_code == 303
+    value = people.code(app, staff)
+    tokens = [people.csrf(browser, "/compliance/login/code") for browser in browsers]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        codes = list(pool.map(lambda n: browsers[n].post("/compliance/login/code", data={
+            "code": value, "csrf_token": tokens[n]}).status_code, range(2)))
+    assert sorted(codes) == [303, 401]

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import pyotp
+from sqlalchemy import or_, update
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -125,6 +126,18 @@ def totp_step(secret: str, code: str, now: datetime, last_step: int | None) -> i
         if (last_step is None or step > last_step) and hmac.compare_digest(totp.generate_otp(step), code):
             return step
     return None
+
+
+def use_totp_step(session: Session, user: StaffUser, secret: str, step: int) -> bool:
+    """Record a code's step as used, unless another request used it (or a later one) first; return whether.
+
+    One conditional UPDATE: of two requests racing with the same code, one wins.
+    """
+    newer = or_(StaffUser.totp_last_step.is_(None), StaffUser.totp_last_step < step)  # type: ignore[union-attr,operator]
+    result = session.execute(update(StaffUser).where(StaffUser.id == user.id, newer)  # type: ignore[arg-type]
+                             .values(totp_secret=secret, totp_last_step=step))
+    session.refresh(user)
+    return result.rowcount == 1  # type: ignore[attr-defined]
 
 
 def set_role(session: Session, user: StaffUser, role: str) -> None:
