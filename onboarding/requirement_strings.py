@@ -6,7 +6,7 @@ string appears (`requirements`, `future_requirements`, a person's own `requireme
 
 | form | example | meaning |
 |---|---|---|
-| an account field | `company.tax_id`, `business_profile.url`, `settings.payments.statement_descriptor`, `documents.bank_account_ownership_verification.files`, `external_account`, `tos_acceptance.date` | a form field with that Stripe parameter path answers it |
+| an account field | `company.tax_id`, `business_profile.url`, `settings.payments.statement_descriptor`, `documents.proof_of_registration.files`, `external_account`, `tos_acceptance.date` | a form field with that Stripe parameter path answers it |
 | a role, Country Specs naming | `representative.dob.day`, `owners.first_name`, `directors.*`, `executives.*` | a person field, asked of whoever holds the role (Country Specs; our catalog's own naming) |
 | a role to fill | `relationship.representative`, `relationship.owner`, ... | a person with that role must be added (docs.stripe.com/connect/testing-verification, Accounts v1) |
 | one person's field | `person_xxx.address.city`, `person.person_xxx.address.city` | that existing person's field (the walk-through prints the second form; responses elsewhere the first) |

@@ -74,7 +74,7 @@ def test_a_hong_kong_page_reads_in_traditional_chinese_as_written_there(client: 
 
 
 def test_nationality_lists_country_names_from_babel(client: FlaskClient) -> None:
-    from onboarding.wizard.questions import Setting, build_question
+    from onboarding.wizard.forms import Setting, build_question
     from requirements_catalog import Catalog
 
     version = Catalog().version()

@@ -300,7 +300,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(client: FlaskClient)
 
 
 def test_files_over_10_mb_are_refused() -> None:
-    from onboarding.wizard.questions import Input, Question
+    from onboarding.wizard.forms import Input, Question
     from onboarding.wizard.submit import Outcome, _check_files
     from requirements_catalog import Catalog
 

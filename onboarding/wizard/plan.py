@@ -17,7 +17,7 @@ from requirements_catalog.model import PERSON_PREFIXES
 
 from ..models import ConnectedAccount
 from ..services.status import fields_for_requirement, resolve_field
-from .questions import lookup
+from .forms import lookup
 
 BUSINESS_TYPE_STEP = "business_type"
 FUTURE_NOTICE = timedelta(days=30)  # future requirements are asked this long before they take effect

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
-from babel.dates import format_date
-
-from requirements_catalog import Field, Version
-from requirements_catalog.values import N_
+from requirements_catalog import Version
 
 from .persons import ROLE_STEPS, display_name, members
 from .plan import Step
-from .questions import lookup
+from .forms import KINDS
 
 
 @dataclass(frozen=True)
@@ -37,29 +33,6 @@ class ReviewSection:
     rows: list[ReviewRow]
 
 
-def _value(field: Field, state: Mapping[str, Any], version: Version, locale: str,
-           translate: Callable[[str], str]) -> str | None:
-    current = lookup(state, field.path)
-    kind = field.type
-    if kind in ("id_number", "tax_id"):
-        return translate(N_("Provided")) if lookup(state, f"{field.path}_provided") else None
-    if kind == "bank_account":
-        banks = lookup(state, "external_accounts.data") or []
-        return f"•••• {banks[0].get('last4')}" if banks else None
-    if kind == "date" and isinstance(current, Mapping) and current.get("year"):
-        return format_date(date(current["year"], current["month"], current["day"]), "long", locale=locale)
-    if kind == "address" and isinstance(current, Mapping):
-        return ", ".join(str(current[p]) for p in field.validation["parts"] if current.get(p)) or None
-    if kind == "select" and current:
-        labels = {o.value: o.label for o in version.options(field.validation["source"])}
-        return translate(labels[current]) if current in labels else str(current)
-    if kind == "document":
-        return translate(N_("Uploaded")) if current else None
-    if kind in ("boolean", "attestation"):
-        return translate(N_("Yes")) if current else None
-    return str(current) if current not in (None, "", []) else None
-
-
 def review(steps: list[Step], state: Mapping[str, Any], persons: list[dict[str, Any]], version: Version,
            locale: str, translate: Callable[[str], str]) -> list[ReviewSection]:
     """Return the answered questions of every step before the terms."""
@@ -72,7 +45,7 @@ def review(steps: list[Step], state: Mapping[str, Any], persons: list[dict[str, 
             rows = [ReviewRow(translate(step.label), ", ".join(display_name(p) for p in people))] if people else []
         else:
             rows = [ReviewRow(translate(f.label), value) for f in step.fields
-                    if (value := _value(f, state, version, locale, translate)) is not None]
+                    if (value := KINDS[f.type].shown(f, state, version, locale, translate)) is not None]
         if rows:
             sections.append(ReviewSection(step, rows))
     return sections

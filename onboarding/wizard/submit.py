@@ -18,9 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from requirements_catalog import Version
-from requirements_catalog.values import N_, Context, bank_parameters, check
+from requirements_catalog.values import N_, Context, check
 
-from ..gateway import BankAccount, Gateway, GatewayError, IdempotencyConflict, InvalidRequest, RateLimited
+from ..gateway import Gateway, GatewayError, IdempotencyConflict, InvalidRequest, RateLimited
 from ..models import ConnectedAccount, StripeWrite, ordering
 from ..models.accounts import account_part, person_part
 from ..models.types import as_utc
@@ -29,7 +29,7 @@ from ..services.answers import taken_on_commit
 from ..services.notifications import queue_payout_account_changed
 from ..services.accounts import all_persons, lock_account, marked_person
 from .plan import condition_met
-from .questions import Question, lookup, read_answer, to_params
+from .forms import KINDS, Question, Sending, lookup, read_answer
 from .stripe_errors import message_for
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -133,19 +133,19 @@ def _blank(answer: Any) -> bool:
 def _check_answers(questions: list[Question], form: Mapping[str, str], needed: set[str], ctx: Context,
                    outcome: Outcome, known: Mapping[str, Any]) -> dict[str, Any]:
     answers: dict[str, Any] = {}
-    posted = {q.name: read_answer(q, form) for q in questions if q.field.type != "document"}
+    posted = {q.name: read_answer(q, form) for q in questions if not q.kind.from_files}
 
     def value_of(path: str) -> Any:  # this form's answer, else what Stripe holds
         return posted[path] if not _blank(posted.get(path)) else lookup(known, path)
 
     for question in questions:
-        if question.field.type == "document":
+        if question.kind.from_files:
             continue
         if not condition_met(question.field, value_of):
             continue  # ruled out by another answer (no register court for a GbR): neither asked nor sent
         answer = posted[question.name]
         if _blank(answer) and (question.provided or question.name not in needed
-                               or question.field.type == "boolean"):
+                               or question.kind.unchecked_sends_nothing):
             continue  # nothing to change: kept as Stripe has it
         for problem in check(question.field, answer, ctx):
             name = f"{question.name}.{problem.part}" if problem.part else question.name
@@ -157,7 +157,7 @@ def _check_answers(questions: list[Question], form: Mapping[str, str], needed: s
 def _check_files(questions: list[Question], files: Mapping[str, Upload], needed: set[str], outcome: Outcome
                  ) -> dict[str, tuple[Question, str, bytes]]:
     uploads: dict[str, tuple[Question, str, bytes]] = {}
-    for question in (q for q in questions if q.field.type == "document"):
+    for question in (q for q in questions if q.kind.from_files):
         formats = question.field.validation["formats"]
         for input_ in question.inputs:
             upload = files.get(input_.name)
@@ -189,7 +189,7 @@ def submit_step(db: Session, engine: Engine, gateway: Gateway, account: Connecte
     answers = _check_answers(questions, form, needed, ctx, outcome, account.stripe_profile or {})
     uploads = _check_files(questions, files, needed, outcome)
     banks_before = payout_accounts(account)
-    replacing = [q for q in questions if q.field.type == "bank_account" and q.name in answers] if banks_before else []
+    replacing = [q for q in questions if q.kind.replaces_payout_account and q.name in answers] if banks_before else []
     if replacing and not visit.may_replace_payout_account():
         # Something only the user has: a link the platform gave them just now, not a session that may be a
         # copied cookie. The platform's refresh URL gives a new one (the page offers it).
@@ -319,15 +319,9 @@ class _Writer:
         The update's answer is the whole account and refreshes the cache; without one the account is
         read once, since a person changes what Stripe still needs.
         """
-        params = self._account_params(by_name, answers, uploads)
+        params = self._account_params(version, by_name, answers, uploads)
         if person is not None:
             self._person(person, params.pop(person.role, {}), db)
-        for name, answer in answers.items():
-            if by_name[name].field.type == "bank_account":
-                # Through the account update, not external_accounts.create: it replaces the default
-                # account for the currency instead of adding one, so a retry with other numbers
-                # cannot leave two, and the answer is the whole account (no read after it).
-                params["external_account"] = self._bank_account(version, by_name[name], answer).params()
         self.states.append(("account", self._update(params)))
 
     def _update(self, params: dict[str, Any], index: int | str = 0) -> dict[str, Any]:
@@ -338,25 +332,22 @@ class _Writer:
             return self.perform("accounts.update", lambda key: self.gateway.update_account(
                 self.stripe_id, params, idempotency_key=key), self.stripe_id, index)
         except InvalidRequest as exc:
-            if exc.code != "bank_account_exists" or "external_account" not in params:
+            kept = {kind.stripe_param for kind in KINDS.values() if kind.already_there_code == exc.code}
+            if not kept & params.keys():
                 raise
-            # That very bank account is attached already (entered again on a later visit): keep it,
-            # and send the step's other answers, if any, on their own.
-            return self._update({k: v for k, v in params.items() if k != "external_account"}, "without-bank")
+            # That very value (a bank account entered again on a later visit) is attached already: keep
+            # it, and send the step's other answers, if any, on their own.
+            return self._update({k: v for k, v in params.items() if k not in kept}, "without-" + "-".join(sorted(kept)))
 
-    def _account_params(self, by_name: dict[str, Question], answers: dict[str, Any],
+    def _account_params(self, version: Version, by_name: dict[str, Question], answers: dict[str, Any],
                         uploads: dict[str, tuple[Question, str, bytes]]) -> dict[str, Any]:
         params: dict[str, Any] = {}
-        visit = self.visit
+        visit, account = self.visit, self.account
+        sending = Sending(account.country, account.business_type, version, visit.now, visit.ip, visit.user_agent)
         for name, answer in answers.items():
             question = by_name[name]
-            if question.field.type == "bank_account":
-                continue
-            if question.field.type == "attestation":
-                _set(params, name, {"date": int(visit.now.timestamp()), "ip": visit.ip,
-                                    "user_agent": visit.user_agent})
-            else:
-                _set(params, name, to_params(question, answer, self.account.country))
+            for path, value in question.kind.params(question.field, answer, sending).items():
+                _set(params, path, value)
         for index, (name, (question, filename, content)) in enumerate(sorted(uploads.items())):
             purpose = question.field.validation["purpose"]
             uploaded = self.perform("files.create", lambda key, purpose=purpose, filename=filename, content=content:
@@ -424,18 +415,6 @@ class _Writer:
         self.answered.append(lost[-1])  # and the cache takes it in this request
         return str(person["id"])
 
-    def _bank_account(self, version: Version, question: Question, answer: dict[str, Any]) -> BankAccount:
-        account = self.account
-        spec = version.bank_formats[answer.get("format", question.field.validation["format"])]
-        numbers = bank_parameters(spec, answer)
-        country_catalog = version.country(account.country)
-        currency = answer.get("currency") or (country_catalog.default_currency if country_catalog else "")
-        return BankAccount(country=account.country, currency=currency, account_number=numbers["account_number"],
-                           routing_number=numbers.get("routing_number"),
-                           account_holder_name=answer.get("account_holder_name") or None,
-                           account_holder_type="company" if account.business_type not in (None, "individual")
-                           else "individual")
-
 
 def _place_stripe_error(exc: InvalidRequest, questions: list[Question], outcome: Outcome) -> None:
     message = message_for(exc.code)
@@ -445,8 +424,8 @@ def _place_stripe_error(exc: InvalidRequest, questions: list[Question], outcome:
         outcome.add(param, message)
         return
     owner = next((q for q in questions if param == q.name or param.startswith(q.name + ".")), None)
-    if owner is None and param.startswith("external_account"):
-        owner = next((q for q in questions if q.field.type == "bank_account"), None)
+    if owner is None:  # a parameter a field answers outside its own path (`external_account`)
+        owner = next((q for q in questions if q.kind.stripe_param and param.startswith(q.kind.stripe_param)), None)
     if owner is not None:
         outcome.add(owner.name, message)
     else:

@@ -32,7 +32,7 @@ from ..services.answers import repair
 from .pagecache import PageCache
 from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, members, person_roles
 from .plan import BUSINESS_TYPE_STEP, Step, build_steps, due_requirements, needed_fields, platform_fields
-from .questions import Question, Setting, build_question, read_answer
+from .forms import Question, Setting, build_question, read_answer
 from .review import ReviewSection, review
 from .stripe_errors import message_for
 from .submit import PAYOUT_WINDOW_PASSED, Outcome, PersonTarget, Visit, payout_accounts, remove_person, submit_step
@@ -231,7 +231,7 @@ def _text(message: Any) -> str:
 
 def _keep_typed(question: Question, form: Any) -> None:
     """Show what the user typed again after an error, except numbers that are never echoed."""
-    if question.field.type in ("id_number", "tax_id", "bank_account", "document"):
+    if question.kind.sensitive or question.kind.from_files:
         return
     answer = read_answer(question, form)
     for input_ in question.inputs:
@@ -296,8 +296,8 @@ def _visit() -> Visit:
 def _payout_window(account: ConnectedAccount, questions: list[Question]) -> int | None:
     """Return the minutes a link allows to replace the payout account, when this step would replace one."""
     minutes = current_app.config["PAYOUT_CHANGE_MINUTES"]
-    asks_bank = any(q.field.type == "bank_account" for q in questions)
-    return minutes if minutes > 0 and asks_bank and payout_accounts(account) else None
+    asks = any(q.kind.replaces_payout_account for q in questions)
+    return minutes if minutes > 0 and asks and payout_accounts(account) else None
 
 
 def _needing_attention(account: ConnectedAccount) -> set[str]:
