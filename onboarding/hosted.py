@@ -22,7 +22,8 @@ from .db import get_engine, get_session
 from .gateway import GatewayError
 from .gateway.setup import get_gateway
 from .models.types import utcnow
-from .portal import current_account, current_link, status_page
+from .portal import status_page
+from .visits import current_account, current_link
 from .services.hosted import NothingForStripe, came_back, send_to_stripe
 
 bp = Blueprint("hosted", __name__, url_prefix="/onboarding/stripe")

@@ -162,3 +162,32 @@ def lock_account(session: Session, account: ConnectedAccount) -> None:
                     .values(updated_at=ConnectedAccount.updated_at)
                     .execution_options(synchronize_session=False))
     session.refresh(account)
+
+
+def cached_persons(session: Session, gateway: Gateway, account: ConnectedAccount) -> list[dict[str, Any]]:
+    """Return a company's people from our cache; only a row from before the cache reads Stripe (once)."""
+    if account.business_type in (None, "individual") or not account.stripe_id:
+        return []
+    if account.stripe_persons is None:
+        try:
+            account.keep_persons(all_persons(gateway, account.stripe_id))
+            session.add(account)
+        except GatewayError:
+            logger.warning("could not list the persons of %s", account.id)
+            return []
+    return list(account.stripe_persons or [])
+
+
+def cached_state(session: Session, gateway: Gateway, account: ConnectedAccount, now: datetime) -> dict[str, Any]:
+    """Return what Stripe holds of the answers, from our cache (kept by every write and webhook).
+
+    A row from before the cache reads Stripe once and keeps it, as of `now` (when the read began);
+    when Stripe cannot be read the form still works, only not prefilled.
+    """
+    if account.stripe_profile is None and account.stripe_id:
+        try:
+            account.apply_stripe_state(gateway.retrieve_account(account.stripe_id), now)
+            session.add(account)
+        except GatewayError:
+            return {}
+    return account.stripe_profile or {}

@@ -18,6 +18,7 @@ from requirements_catalog.model import PERSON_PREFIXES
 from ..models import ConnectedAccount
 from ..services.status import fields_for_requirement, resolve_field
 from .forms import lookup
+from .persons import person_roles
 
 BUSINESS_TYPE_STEP = "business_type"
 FUTURE_NOTICE = timedelta(days=30)  # future requirements are asked this long before they take effect
@@ -124,3 +125,13 @@ def build_steps(version: Version, account: ConnectedAccount, visit_fields: Itera
         if on_step:
             steps.append(Step(step.id, step.label, on_step, done=not any(f.path in needed_now for f in on_step)))
     return steps
+
+
+def visit_fields(country: CountryCatalog | None, account: ConnectedAccount, collect: str, now: datetime) -> list[str]:
+    """Return the catalog fields a visit collects: what Stripe needs now (or eventually, on request), and the
+    platform's own questions not answered yet."""
+    if country is None:
+        return []
+    needed = needed_fields(country, account, due_requirements(account, collect, now),
+                           person_roles(account.stripe_persons or []))
+    return needed + [path for path in platform_fields(country, account)[0] if path not in needed]

@@ -7,31 +7,31 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import bindparam
 from sqlmodel import col, select
 
-from requirements_catalog import Version
+from requirements_catalog import Field, Version
 
 from ..catalog import get_catalog
 from ..db import get_engine, get_session
-from ..gateway import GatewayError
 from ..gateway.setup import get_gateway
 from ..models import ConnectedAccount, OnboardingLink, StripeWrite
 from ..models.types import as_utc, utcnow
-from ..portal import SESSION_KEY, current_account, current_link, visit_data, visit_fields
+from .. import visits
+from ..visits import current_account, current_link
 from ..requirement_strings import read
-from ..services.accounts import all_persons
+from ..services.accounts import cached_persons, cached_state
 from ..services.answers import repair
 from .pagecache import PageCache
 from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, members, person_roles
-from .plan import BUSINESS_TYPE_STEP, Step, build_steps, due_requirements, needed_fields, platform_fields
+from .plan import (BUSINESS_TYPE_STEP, Step, build_steps, due_requirements, needed_fields, platform_fields,
+                   visit_fields)
 from .forms import Question, Setting, build_question, read_answer
 from .review import ReviewSection, review
 from .stripe_errors import message_for
@@ -60,7 +60,7 @@ def _context() -> Visiting:
         get_session().refresh(account)
     version = get_catalog(current_app).version(account.catalog_version or None)
     country = version.country(account.country)
-    persons = _cached_persons(account)
+    persons = cached_persons(get_session(), get_gateway(current_app), account)
     roles = person_roles(persons)
     requirements = due_requirements(account, link.collect, utcnow())
     needed = set(needed_fields(country, account, requirements, roles)) if country else set()
@@ -70,7 +70,11 @@ def _context() -> Visiting:
     if country and link.collect != "currently_due":
         urgent = set(needed_fields(country, account, due_requirements(account, "currently_due", utcnow()), roles))
         urgent |= set(required)
-    steps = build_steps(version, account, [*session[SESSION_KEY].get("fields", []), *asked], needed, urgent)
+    fields = visits.planned_fields()
+    if fields is None:  # the visit's first wizard page: what it collects is planned once, from now
+        fields = visit_fields(country, account, link.collect, utcnow())
+        visits.plan(fields)
+    steps = build_steps(version, account, [*fields, *asked], needed, urgent)
     return Visiting(account, version, steps, needed, persons)
 
 
@@ -83,32 +87,6 @@ def start() -> ResponseReturnValue:
     """Go to the first step that still needs something, or to the status page when nothing does."""
     pending = next((step for step in _context().steps if not step.done), None)
     return redirect(url_for("wizard.step", step_id=pending.id) if pending else url_for("portal.status"), 303)
-
-
-def _cached_persons(account: ConnectedAccount) -> list[dict[str, Any]]:
-    """Return the company's people from our cache; only a row from before the cache reads Stripe (once)."""
-    if account.business_type in (None, "individual") or not account.stripe_id:
-        return []
-    if account.stripe_persons is None:
-        try:
-            account.keep_persons(all_persons(get_gateway(current_app), account.stripe_id))
-            get_session().add(account)
-        except GatewayError:
-            current_app.logger.warning("could not list the persons of %s", account.id)
-            return []
-    return list(account.stripe_persons or [])
-
-
-def _stripe_state(account: ConnectedAccount) -> dict[str, Any]:
-    """Return what Stripe holds of the answers, from our cache (kept by every write and webhook)."""
-    if account.stripe_profile is None and account.stripe_id:
-        try:  # a row from before the cache: read Stripe once and keep it, as of when the read began
-            began = utcnow()
-            account.apply_stripe_state(get_gateway(current_app).retrieve_account(account.stripe_id), began)
-            get_session().add(account)
-        except GatewayError:
-            return {}  # the form still works; it just is not prefilled
-    return account.stripe_profile or {}
 
 
 def _questions(fields: Any, account: ConnectedAccount, version: Version, state: dict[str, Any]) -> list[Question]:
@@ -153,7 +131,7 @@ def _page_key(link_id: str, account_id: str, updated_at: datetime, catalog_versi
     """Return everything a plain view of a step shows depends on (see pagecache.py)."""
     version = catalog_version or get_catalog(current_app).current_id()
     return (account_id, as_utc(updated_at).isoformat(), version, link_id,
-            tuple(session[SESSION_KEY].get("fields", [])), step_id, request.script_root, request.full_path,
+            tuple(visits.planned_fields() or ()), step_id, request.script_root, request.full_path,
             str(get_locale() or "en"), utcnow().date().isoformat())
 
 
@@ -176,7 +154,7 @@ def _cached_view(step_id: str) -> str | None:
     Anything unusual (no session, an ended one, a link that is not the account's) goes the normal way,
     which answers it properly.
     """
-    data = visit_data()
+    data = visits.data()
     if data is None:
         return None
     row = get_session().connection().execute(_visit_row(), {"link": data["link"]}).first()
@@ -256,7 +234,7 @@ def step(step_id: str) -> ResponseReturnValue:
     account, version = visiting.account, visiting.version
     if request.method == "POST":
         _refuse_unexpected(current.fields, account, version)
-    state = _stripe_state(account)
+    state = cached_state(get_session(), get_gateway(current_app), account, utcnow())
     questions = _questions(current.fields, account, version, state)
     summary = review(visiting.steps, state, visiting.persons, version, str(get_locale() or "en"), gettext) \
         if step_id == "terms" else None
@@ -272,7 +250,8 @@ def step(step_id: str) -> ResponseReturnValue:
         return _render(account, visiting.steps, current, questions, outcome, request.form, 422, summary=summary,
                        payout_minutes=payout_minutes, new_link_url=new_link)
     if step_id == BUSINESS_TYPE_STEP:  # the questions depend on the business type: plan the visit again
-        session[SESSION_KEY] = {**session[SESSION_KEY], "fields": visit_fields(account, current_link())}
+        version = get_catalog(current_app).version(account.catalog_version or None)
+        visits.plan(visit_fields(version.country(account.country), account, current_link().collect, utcnow()))
     return redirect(url_for("wizard.start"), 303)
 
 
@@ -307,8 +286,29 @@ def _needing_attention(account: ConnectedAccount) -> set[str]:
     return {found.person for found in map(read, due) if found.kind == "person" and found.person}
 
 
-def _role_step(visiting: Visiting, current: Step) -> ResponseReturnValue:
-    """A step about people: edit the representative, or add, edit and remove owners, directors, executives."""
+@dataclass
+class RolePage:
+    """A step about people as a request sees it: who is listed, who is being edited, and their questions."""
+
+    visiting: Visiting
+    step: Step
+    role_fields: list[Field]
+    account_fields: list[Field]
+    people: list[dict[str, Any]]
+    editing: dict[str, Any] | None
+    person_questions: list[Question]
+    account_questions: list[Question]
+
+    def render(self, outcome: Outcome | None = None, form: Any = None, status: int = 200) -> ResponseReturnValue:
+        """Render the step: the people, the form of the one being edited and the step's own questions."""
+        account, role = self.visiting.account, self.step.id
+        return _render(account, self.visiting.steps, self.step, self.person_questions, outcome, form, status,
+                       template="wizard/role_step.html", people=self.people, editing=self.editing, role=role,
+                       single=role in SINGLE, display_name=display_name, account_questions=self.account_questions,
+                       attention=_needing_attention(account))
+
+
+def _role_page(visiting: Visiting, current: Step) -> RolePage:
     account, version, role = visiting.account, visiting.version, current.id
     country = version.country(account.country)
     role_fields = [f for f in country.fields(account.business_type, account.service_agreement)
@@ -320,46 +320,67 @@ def _role_step(visiting: Visiting, current: Step) -> ResponseReturnValue:
     editing = next((p for p in people if p["id"] == person_id), None)
     if person_id and editing is None:
         abort(404)  # not a person of this account in this role
-    action = request.form.get("action") if request.method == "POST" else None
-    removal = None
-    if action == "remove" and editing is not None and role not in SINGLE:
-        removal = remove_person(get_session(), get_engine(current_app), get_gateway(current_app), account,
-                                editing["id"], _visit())
-        if removal.ok:
-            return redirect(url_for("wizard.step", step_id=role), 303)
-        editing = None  # Stripe was not reached: show the list again with the error
-    if action == "save":
-        _refuse_unexpected(role_fields, account, version, {"action", "person"})
-    elif action == "continue":
-        _refuse_unexpected(account_fields, account, version, {"action"})
-    elif request.method == "POST" and removal is None:
-        abort(400)
-    state = _stripe_state(account)
-    person_questions = _questions(role_fields, account, version, {role: editing or {}})
-    account_questions = _questions(account_fields, account, version, state)
-    render = partial(_render, account, visiting.steps, current, template="wizard/role_step.html", people=people,
-                     editing=editing, role=role, single=role in SINGLE, display_name=display_name,
-                     account_questions=account_questions, attention=_needing_attention(account))
-    if request.method == "GET":
-        return render(person_questions)
-    if removal is not None:
-        return render(person_questions, removal, None, 422)
-    if action == "save":
-        # A new person's minimum answers are required; documents only once Stripe asks for them.
-        needed = visiting.needed | {f.path for f in role_fields if f.required == "minimum" and f.type != "document"}
-        target = PersonTarget(role, RELATIONSHIP[role], editing["id"] if editing else None)
-        outcome = submit_step(get_session(), get_engine(current_app), get_gateway(current_app), account, version,
-                              person_questions, request.form, request.files, needed, _visit(), target)
-        if not outcome.ok:
-            return render(person_questions, outcome, request.form, 422)
-        return redirect(url_for("wizard.start" if role in SINGLE else "wizard.step", step_id=role), 303)
-    outcome = submit_step(get_session(), get_engine(current_app), get_gateway(current_app), account, version,
-                          account_questions, request.form, request.files, visiting.needed, _visit())
+    state = cached_state(get_session(), get_gateway(current_app), account, utcnow())
+    return RolePage(visiting, current, role_fields, account_fields, people, editing,
+                    _questions(role_fields, account, version, {role: editing or {}}),
+                    _questions(account_fields, account, version, state))
+
+
+def _role_step(visiting: Visiting, current: Step) -> ResponseReturnValue:
+    """A step about people: show it, or do one of its actions (save a person, remove one, continue)."""
+    if request.method == "POST":
+        action = ROLE_ACTIONS.get(request.form.get("action", ""))
+        if action is None:
+            abort(400)
+        return action(visiting, current)
+    return _role_page(visiting, current).render()
+
+
+def _save_person(visiting: Visiting, current: Step) -> ResponseReturnValue:
+    """Add a person in this role, or change the one being edited."""
+    page = _role_page(visiting, current)
+    _refuse_unexpected(page.role_fields, visiting.account, visiting.version, {"action", "person"})
+    role = current.id
+    # A new person's minimum answers are required; documents only once Stripe asks for them.
+    needed = visiting.needed | {f.path for f in page.role_fields if f.required == "minimum" and f.type != "document"}
+    target = PersonTarget(role, RELATIONSHIP[role], page.editing["id"] if page.editing else None)
+    outcome = submit_step(get_session(), get_engine(current_app), get_gateway(current_app), visiting.account,
+                          visiting.version, page.person_questions, request.form, request.files, needed, _visit(),
+                          target)
     if not outcome.ok:
-        for question in account_questions:
+        return page.render(outcome, request.form, 422)
+    return redirect(url_for("wizard.start" if role in SINGLE else "wizard.step", step_id=role), 303)
+
+
+def _remove_person(visiting: Visiting, current: Step) -> ResponseReturnValue:
+    """Remove the person being edited from the account (not the single representative)."""
+    page = _role_page(visiting, current)
+    if page.editing is None or current.id in SINGLE:
+        abort(400)
+    removal = remove_person(get_session(), get_engine(current_app), get_gateway(current_app), visiting.account,
+                            page.editing["id"], _visit())
+    if removal.ok:
+        return redirect(url_for("wizard.step", step_id=current.id), 303)
+    page.editing = None  # Stripe was not reached: show the list again with the error
+    page.person_questions = _questions(page.role_fields, visiting.account, visiting.version, {current.id: {}})
+    return page.render(removal, None, 422)
+
+
+def _continue_role(visiting: Visiting, current: Step) -> ResponseReturnValue:
+    """Send the step's own questions (a declaration that everyone is listed) and go on."""
+    page = _role_page(visiting, current)
+    _refuse_unexpected(page.account_fields, visiting.account, visiting.version, {"action"})
+    outcome = submit_step(get_session(), get_engine(current_app), get_gateway(current_app), visiting.account,
+                          visiting.version, page.account_questions, request.form, request.files, visiting.needed,
+                          _visit())
+    if not outcome.ok:
+        for question in page.account_questions:
             question.errors = [_text(m) for m in outcome.errors.get(question.name, [])]
-        return render(person_questions, outcome, None, 422)
+        return page.render(outcome, None, 422)
     return redirect(url_for("wizard.start"), 303)
+
+
+ROLE_ACTIONS = {"save": _save_person, "remove": _remove_person, "continue": _continue_role}
 
 
 def init_app(app: Flask) -> None:
