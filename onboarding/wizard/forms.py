@@ -17,13 +17,18 @@ Validation stays the catalog's: `requirements_catalog.values.check`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, ClassVar
 
 import phonenumbers
 from babel import Locale
 from babel.dates import format_date
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.fields.core import UnboundField
 
 from requirements_catalog import Field, Version
 from requirements_catalog.values import N_, bank_parameters, compact, regions
@@ -134,6 +139,22 @@ class FieldKind:
     def provided(self, field_: Field, state: Mapping[str, Any] | None) -> bool:
         """Return whether Stripe holds a sensitive answer it does not return."""
         return self.sensitive and bool(lookup(state, f"{field_.path}_provided"))
+
+    def prefill(self, field_: Field, current: Any) -> Any:
+        """Return the form data that shows what Stripe holds (a block: {part: text}); never a sensitive value."""
+        if current is None or self.sensitive or self.from_files:
+            return None
+        if self.block:
+            return {k: str(v) for k, v in current.items() if v not in (None, "")} if isinstance(current, Mapping) \
+                else None
+        return str(current)
+
+    def wtf_field(self, field_: Field, inputs: list[Input]) -> UnboundField:
+        """Return the field's WTForms field: one per input, or a sub-form of its inputs named `<path>.<part>`."""
+        if not (self.block or len(inputs) > 1):
+            return _wtf_input(inputs[0])
+        parts = {i.name.removeprefix(field_.path + "."): _wtf_input(i) for i in inputs}
+        return FormField(type(f"Part_{field_.path}", (Form,), parts), label=field_.label, separator=".")
 
     def read(self, name: str, inputs: list[Input], form: Mapping[str, str]) -> Any:
         """Return the answer a posted form gives, shaped as `values.check` expects."""
@@ -315,6 +336,10 @@ class CheckboxKind(FieldKind):
         """Return whether the box was ticked."""
         return form.get(name) == "yes"
 
+    def prefill(self, field_: Field, current: Any) -> Any:
+        """Return a ticked box for true."""
+        return current in (True, "true")
+
     def shown(self, field_: Field, state: Mapping[str, Any], version: Version, locale: str,
               translate: Callable[[str], str]) -> str | None:
         """Return "Yes" for a ticked box."""
@@ -360,6 +385,10 @@ class TextListKind(FieldKind):
         """Return the text area, one entry per line."""
         value = "\n".join(current) if isinstance(current, list) else ""
         return [Input(field_.path, "textarea", setting.translate(field_.label), value, required=False)]
+
+    def prefill(self, field_: Field, current: Any) -> Any:
+        """Return the list, one entry per line."""
+        return "\n".join(current) if isinstance(current, list) else None
 
     def read(self, name: str, inputs: list[Input], form: Mapping[str, str]) -> Any:
         """Return the non-empty lines."""
@@ -449,3 +478,87 @@ def options(setting: Setting, field_: Field) -> list[tuple[str, str]]:
         names = Locale.parse(setting.locale).territories
         return sorted(((o.value, names.get(o.value, o.label)) for o in found), key=lambda pair: pair[1])
     return [(o.value, setting.translate(o.label)) for o in found if not allowed or o.value in allowed]
+
+
+# -- the step's Flask-WTF form ---------------------------------------------------------------------
+
+class StepForm(FlaskForm):
+    """A wizard step's form; `form_class` adds one WTForms field (or sub-form) per catalog field at run time."""
+
+    class Meta:
+        csrf = False  # onboarding/csrf.py's CSRFProtect checks every form post before a view runs
+
+
+WTF_INPUTS: dict[str, type] = {"select": SelectField, "checkbox": BooleanField, "textarea": TextAreaField,
+                               "file": FileField}
+
+
+def _wtf_input(input_: Input) -> UnboundField:
+    kind = WTF_INPUTS.get(input_.kind, StringField)
+    if kind is SelectField:
+        # The catalog checks the choice (values.check); WTForms' own check would duplicate it, untranslated.
+        return SelectField(input_.label, choices=[SelectChoice(value, label) for value, label in input_.choices],
+                           validate_choice=False)
+    if kind is BooleanField:
+        return BooleanField(input_.label, false_values=(False, "false", ""))
+    return kind(input_.label)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """What a step's fields compile to for one country, language and catalog version: the form class and
+    the inputs (labels, choices, attributes) its pages show."""
+
+    form: type[StepForm]
+    inputs: dict[str, list[Input]]
+    fields: tuple[Field, ...]  # kept alive: the cache's key holds their ids
+
+
+_COMPILED: dict[tuple[Any, ...], Compiled] = {}
+_COMPILED_MAX = 2048
+
+
+def compiled(fields: list[Field] | tuple[Field, ...], setting: Setting) -> Compiled:
+    """Return the step form class and inputs for these fields, built once per catalog version, country and language."""
+    # Catalog fields are unhashable (their validation is a dict); a version's resolved fields live as long as
+    # the version, so their ids name them (and the entry keeps them alive, so no id is reused meanwhile).
+    key = (setting.version.id, setting.country, setting.locale, tuple(id(f) for f in fields))
+    found = _COMPILED.get(key)
+    if found is None:
+        inputs = {f.path: KINDS[f.type].inputs(f, setting, None) for f in fields}
+        form = type("StepForm", (StepForm,), {f.path: KINDS[f.type].wtf_field(f, inputs[f.path]) for f in fields})
+        found = Compiled(form, inputs, tuple(fields))
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[key] = found
+    return found
+
+
+def bind(fields: list[Field] | tuple[Field, ...], setting: Setting, stripe_state: Mapping[str, Any] | None,
+         formdata: Any = None) -> tuple[StepForm, list[Question]]:
+    """Return the step's form, filled from what Stripe holds or from a posted form, and its questions to render.
+
+    A posted form shows what was typed again, except sensitive numbers and files, which are never echoed.
+    """
+    built = compiled(fields, setting)
+    data = {f.path: KINDS[f.type].prefill(f, lookup(stripe_state, f.path)) for f in fields}
+    form = built.form(formdata=formdata, data={k: v for k, v in data.items() if v is not None})
+    questions = []
+    for f in fields:
+        kind = KINDS[f.type]
+        bound = form[f.path]
+        inputs = [replace(i, choices=i.choices, errors=[], value=_shown_value(kind, bound, f.path, i))
+                  for i in built.inputs[f.path]]
+        questions.append(Question(f, inputs, provided=kind.provided(f, stripe_state)))
+    return form, questions
+
+
+def _shown_value(kind: FieldKind, bound: Any, path: str, input_: Input) -> str:
+    if kind.sensitive or kind.from_files:
+        return ""
+    if isinstance(bound, FormField):
+        bound = bound.form[input_.name.removeprefix(path + ".")]
+    if isinstance(bound, BooleanField):
+        return "yes" if bound.data else ""
+    data = bound.data
+    return "" if data is None else str(data)

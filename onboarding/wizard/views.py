@@ -32,7 +32,7 @@ from .pagecache import PageCache
 from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, members, person_roles
 from .plan import (BUSINESS_TYPE_STEP, Step, build_steps, due_requirements, needed_fields, platform_fields,
                    visit_fields)
-from .forms import Question, Setting, build_question, read_answer
+from .forms import Question, Setting, bind, build_question
 from .review import ReviewSection, review
 from .stripe_errors import message_for
 from .submit import PAYOUT_WINDOW_PASSED, Outcome, PersonTarget, Visit, payout_accounts, remove_person, submit_step
@@ -89,18 +89,18 @@ def start() -> ResponseReturnValue:
     return redirect(url_for("wizard.step", step_id=pending.id) if pending else url_for("portal.status"), 303)
 
 
-def _questions(fields: Any, account: ConnectedAccount, version: Version, state: dict[str, Any]) -> list[Question]:
-    setting = _setting(account, version)
-    return [build_question(f, setting, state) for f in fields]
+def _questions(fields: Any, account: ConnectedAccount, version: Version, state: dict[str, Any],
+               formdata: Any = None) -> list[Question]:
+    """Return the questions of a step's Flask-WTF form, filled from Stripe's state or from the posted form."""
+    return bind(fields, _setting(account, version), state, formdata)[1]
 
 
 def _render(account: ConnectedAccount, steps: list[Step], step: Step, questions: list[Question],
-            outcome: Outcome | None = None,
-            form: Any = None, status: int = 200, template: str = "wizard/step.html",
+            outcome: Outcome | None = None, status: int = 200, template: str = "wizard/step.html",
             summary: list[ReviewSection] | None = None, **extra: Any) -> ResponseReturnValue:
-    if outcome is not None and form is not None:
+    """Render a step's questions (after a refused post: bound to what was typed, with the refusal's errors)."""
+    if outcome is not None:
         for question in questions:
-            _keep_typed(question, form)
             question.errors = [_text(m) for m in outcome.errors.get(question.name, [])]
             for input_ in question.inputs:
                 if input_.name != question.name:  # a single input's errors are the question's
@@ -207,19 +207,6 @@ def _text(message: Any) -> str:
     return gettext(message.text, **message.params) if message.params else gettext(message.text)
 
 
-def _keep_typed(question: Question, form: Any) -> None:
-    """Show what the user typed again after an error, except numbers that are never echoed."""
-    if question.kind.sensitive or question.kind.from_files:
-        return
-    answer = read_answer(question, form)
-    for input_ in question.inputs:
-        value = form.get(input_.name)
-        if value is not None and input_.kind != "checkbox":
-            input_.value = value
-        elif input_.kind == "checkbox":
-            input_.value = "yes" if answer is True else ""
-
-
 @bp.route("/step/<step_id>", methods=["GET", "POST"])
 def step(step_id: str) -> ResponseReturnValue:
     """Show a step, or check and send its answers and go on to the next step that needs something."""
@@ -247,7 +234,8 @@ def step(step_id: str) -> ResponseReturnValue:
     if not outcome.ok:
         refused = any(m.text == PAYOUT_WINDOW_PASSED for messages in outcome.errors.values() for m in messages)
         new_link = current_link().refresh_url if refused else None
-        return _render(account, visiting.steps, current, questions, outcome, request.form, 422, summary=summary,
+        typed = _questions(current.fields, account, version, state, request.form)  # shown again, numbers aside
+        return _render(account, visiting.steps, current, typed, outcome, 422, summary=summary,
                        payout_minutes=payout_minutes, new_link_url=new_link)
     if step_id == BUSINESS_TYPE_STEP:  # the questions depend on the business type: plan the visit again
         version = get_catalog(current_app).version(account.catalog_version or None)
@@ -299,10 +287,10 @@ class RolePage:
     person_questions: list[Question]
     account_questions: list[Question]
 
-    def render(self, outcome: Outcome | None = None, form: Any = None, status: int = 200) -> ResponseReturnValue:
+    def render(self, outcome: Outcome | None = None, status: int = 200) -> ResponseReturnValue:
         """Render the step: the people, the form of the one being edited and the step's own questions."""
         account, role = self.visiting.account, self.step.id
-        return _render(account, self.visiting.steps, self.step, self.person_questions, outcome, form, status,
+        return _render(account, self.visiting.steps, self.step, self.person_questions, outcome, status,
                        template="wizard/role_step.html", people=self.people, editing=self.editing, role=role,
                        single=role in SINGLE, display_name=display_name, account_questions=self.account_questions,
                        attention=_needing_attention(account))
@@ -348,7 +336,9 @@ def _save_person(visiting: Visiting, current: Step) -> ResponseReturnValue:
                           visiting.version, page.person_questions, request.form, request.files, needed, _visit(),
                           target)
     if not outcome.ok:
-        return page.render(outcome, request.form, 422)
+        page.person_questions = _questions(page.role_fields, visiting.account, visiting.version,
+                                           {role: page.editing or {}}, request.form)  # what was typed, numbers aside
+        return page.render(outcome, 422)
     return redirect(url_for("wizard.start" if role in SINGLE else "wizard.step", step_id=role), 303)
 
 
@@ -363,7 +353,7 @@ def _remove_person(visiting: Visiting, current: Step) -> ResponseReturnValue:
         return redirect(url_for("wizard.step", step_id=current.id), 303)
     page.editing = None  # Stripe was not reached: show the list again with the error
     page.person_questions = _questions(page.role_fields, visiting.account, visiting.version, {current.id: {}})
-    return page.render(removal, None, 422)
+    return page.render(removal, 422)
 
 
 def _continue_role(visiting: Visiting, current: Step) -> ResponseReturnValue:
@@ -376,7 +366,7 @@ def _continue_role(visiting: Visiting, current: Step) -> ResponseReturnValue:
     if not outcome.ok:
         for question in page.account_questions:
             question.errors = [_text(m) for m in outcome.errors.get(question.name, [])]
-        return page.render(outcome, None, 422)
+        return page.render(outcome, 422)
     return redirect(url_for("wizard.start"), 303)
 
 
