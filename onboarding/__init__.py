@@ -12,7 +12,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app; `config` overrides the environment (tests pass a mapping here)."""
     from . import api, branding, catalog, catalog_cli, cli, config as settings, csrf, db, health, i18n, limits, portal
     from . import views
-    from . import compliance, errors, hosted, notify, security, webhooks
+    from . import compliance, errors, hosted, notify, security, themes, webhooks
     from .gateway import setup as gateway_setup
     from .services import notifications
     from .wizard import views as wizard_views
@@ -20,6 +20,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(settings.load(app.instance_path, overrides=config))
     branding.init_app(app)  # first: a bad brand setting stops the app before anything starts
+    themes.init_app(app)  # the theme folder before the package's templates; a missing one stops the app too
     db.init_app(app)
     i18n.init_app(app)
     gateway_setup.init_app(app)

@@ -15,6 +15,7 @@
 | `PLATFORM_COLOR` | `#2f4bd8` | the brand colour (`#rrggbb`); text on it is black or white for contrast |
 | `PLATFORM_SUPPORT_EMAIL`, `PLATFORM_SUPPORT_URL` | unset | the support contact shown in every page's footer |
 | `PLATFORM_TERMS_URL` | unset | the platform's own terms, linked on the terms step |
+| `THEME_TEMPLATES` | `templates/` of this checkout, when it exists | a folder of templates used before the package's own (`onboarding/themes.py`); one that is not a folder stops the app |
 | `NOTIFY_URL`, `NOTIFY_SECRET` | unset | where to POST "account needs action" notifications (signed with the secret) |
 | `NOTIFY_EMAIL`, `SMTP_HOST`, `SMTP_PORT`, `SMTP_FROM` | unset | or e-mail them; with neither, they are logged |
 | `SESSION_COOKIE_SECURE` | `1` with `STRIPE_SECRET_KEY`, else `0` | send the session cookie over HTTPS only |
@@ -80,6 +81,7 @@ def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides:
         "PLATFORM_SUPPORT_EMAIL": env.get("PLATFORM_SUPPORT_EMAIL"),
         "PLATFORM_SUPPORT_URL": env.get("PLATFORM_SUPPORT_URL"),
         "PLATFORM_TERMS_URL": env.get("PLATFORM_TERMS_URL"),
+        "THEME_TEMPLATES": env.get("THEME_TEMPLATES"),
         "CATALOG_PATH": env.get("CATALOG_PATH", str(DEFAULT_CATALOG_ROOT)),
         "PUBLIC_URL": env.get("PUBLIC_URL"),
         "NOTIFY_URL": env.get("NOTIFY_URL"),

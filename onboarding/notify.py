@@ -4,7 +4,8 @@ Chosen by configuration and kept in `app.extensions["notifier"]`:
 
 - `NOTIFY_URL` (+ `NOTIFY_SECRET`): POST the JSON to the platform, signed like Stripe's webhooks
   (`Onboarding-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`);
-- `NOTIFY_EMAIL` (+ `SMTP_HOST`, `SMTP_PORT`, `SMTP_FROM`): a plain-text e-mail;
+- `NOTIFY_EMAIL` (+ `SMTP_HOST`, `SMTP_PORT`, `SMTP_FROM`): a plain-text e-mail from the template
+  `email/notification.txt`, which a theme may replace (`onboarding/themes.py`);
 - otherwise the log (a warning per notification), so nothing is lost silently.
 """
 
@@ -17,10 +18,14 @@ import logging
 import smtplib
 import time
 import urllib.request
+from collections.abc import Callable
 from email.message import EmailMessage
+from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
 from flask import Flask
+
+from .themes import render_text
 
 log = logging.getLogger(__name__)
 
@@ -72,17 +77,30 @@ class WebhookNotifier:
 
 
 class EmailNotifier:
-    """Send notifications as plain-text e-mail."""
+    """Send notifications as plain-text e-mail, written by the template `email/notification.txt` (themeable)."""
 
-    def __init__(self, to: str, sender: str, host: str, port: int) -> None:
-        self.to, self.sender, self.host, self.port = to, sender, host, port
+    TEMPLATE = "email/notification.txt"
+
+    def __init__(self, to: str, sender: str, host: str, port: int, render: Callable[..., str]) -> None:
+        self.to, self.sender, self.host, self.port, self.render = to, sender, host, port, render
+
+    def compose(self, kind: str, payload: dict[str, Any]) -> EmailMessage:
+        """Return a notification's e-mail: the template's first line is the subject; after an empty line, the body."""
+        text = self.render(self.TEMPLATE, kind=kind, payload=payload, account=payload.get("account"),
+                           details=json.dumps(payload, indent=2, sort_keys=True))
+        head, blank, body = text.partition("\n\n")
+        name, colon, subject = head.partition(":")
+        if not blank or not colon or name.strip().lower() != "subject" or "\n" in head:
+            raise ValueError(f"{self.TEMPLATE} must start with one 'Subject: ...' line and an empty line")
+        message = EmailMessage()
+        message["To"], message["From"] = self.to, self.sender
+        message["Subject"] = subject.strip()
+        message.set_content(body)
+        return message
 
     def send(self, kind: str, payload: dict[str, Any]) -> None:
         """Send one e-mail."""
-        message = EmailMessage()
-        message["To"], message["From"] = self.to, self.sender
-        message["Subject"] = f"[onboarding] {kind}: {payload.get('account')}"
-        message.set_content(json.dumps(payload, indent=2, sort_keys=True))
+        message = self.compose(kind, payload)
         with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
             smtp.send_message(message)
 
@@ -103,7 +121,9 @@ def init_app(app: Flask) -> None:
         notifier = WebhookNotifier(config["NOTIFY_URL"], config.get("NOTIFY_SECRET"))
     elif config.get("NOTIFY_EMAIL"):
         notifier = EmailNotifier(config["NOTIFY_EMAIL"], config.get("SMTP_FROM") or "onboarding@localhost",
-                                 config.get("SMTP_HOST") or "localhost", int(config.get("SMTP_PORT") or 25))
+                                 config.get("SMTP_HOST") or "localhost", int(config.get("SMTP_PORT") or 25),
+                                 render=partial(render_text, app))
+        notifier.compose("account.action_required", {"account": 0})  # a theme's broken e-mail text stops the app now
     else:
         notifier = LogNotifier()
     app.extensions["notifier"] = notifier
