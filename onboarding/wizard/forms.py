@@ -31,7 +31,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.fields.core import UnboundField
 
 from requirements_catalog import Field, Version
-from requirements_catalog.values import N_, bank_parameters, compact, regions
+from requirements_catalog.model import PERSON_PREFIXES
+from requirements_catalog.values import N_, Context, bank_parameters, check, compact, regions
 
 from ..gateway import BankAccount
 
@@ -156,13 +157,12 @@ class FieldKind:
         parts = {i.name.removeprefix(field_.path + "."): _wtf_input(i) for i in inputs}
         return FormField(type(f"Part_{field_.path}", (Form,), parts), label=field_.label, separator=".")
 
-    def read(self, name: str, inputs: list[Input], form: Mapping[str, str]) -> Any:
-        """Return the answer a posted form gives, shaped as `values.check` expects."""
-        if self.block or len(inputs) > 1:
-            prefix = name + "."
-            return {i.name.removeprefix(prefix): form.get(i.name, "").strip() for i in inputs
-                    if form.get(i.name, "").strip()}
-        return form.get(name, "").strip()
+    def read(self, bound: Any) -> Any:
+        """Return the answer of the field bound to a posted form, shaped as `values.check` expects."""
+        if isinstance(bound, FormField):
+            return {part: str(value).strip() for part, value in bound.data.items()
+                    if value is not None and str(value).strip()}
+        return "" if bound.data is None else str(bound.data).strip()
 
     def value(self, field_: Field, answer: Any, sending: Sending) -> Any:
         """Return the Stripe value of a checked answer."""
@@ -332,9 +332,9 @@ class CheckboxKind(FieldKind):
         return [Input(field_.path, "checkbox", setting.translate(field_.label), checked,
                       required=not self.unchecked_sends_nothing)]
 
-    def read(self, name: str, inputs: list[Input], form: Mapping[str, str]) -> Any:
+    def read(self, bound: Any) -> Any:
         """Return whether the box was ticked."""
-        return form.get(name) == "yes"
+        return bool(bound.data)
 
     def prefill(self, field_: Field, current: Any) -> Any:
         """Return a ticked box for true."""
@@ -390,9 +390,9 @@ class TextListKind(FieldKind):
         """Return the list, one entry per line."""
         return "\n".join(current) if isinstance(current, list) else None
 
-    def read(self, name: str, inputs: list[Input], form: Mapping[str, str]) -> Any:
+    def read(self, bound: Any) -> Any:
         """Return the non-empty lines."""
-        return [line.strip() for line in form.get(name, "").splitlines() if line.strip()]
+        return [line.strip() for line in (bound.data or "").splitlines() if line.strip()]
 
     def value(self, field_: Field, answer: Any, sending: Sending) -> Any:
         """Return the list, or "" for none (the empty value Stripe's list parameters take, the SDK's `Literal['']`)."""
@@ -464,11 +464,6 @@ def build_question(field_: Field, setting: Setting, stripe_state: Mapping[str, A
                     provided=kind.provided(field_, stripe_state))
 
 
-def read_answer(question: Question, form: Mapping[str, str]) -> Any:
-    """Return the answer a posted form gives to a question, shaped as `values.check` expects."""
-    return question.kind.read(question.name, question.inputs, form)
-
-
 def options(setting: Setting, field_: Field) -> list[tuple[str, str]]:
     """Return a select's (value, label) options in the user's language."""
     source = field_.validation["source"]
@@ -482,11 +477,97 @@ def options(setting: Setting, field_: Field) -> list[tuple[str, str]]:
 
 # -- the step's Flask-WTF form ---------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Asking:
+    """How a step asks its questions: what Stripe needs now, the checks' context, and what Stripe holds."""
+
+    needed: set[str]
+    context: Context
+    known: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A refused answer: the input (or question) it names, the message id and its values."""
+
+    name: str
+    message: str
+    params: dict[str, Any]
+
+
 class StepForm(FlaskForm):
-    """A wizard step's form; `form_class` adds one WTForms field (or sub-form) per catalog field at run time."""
+    """A wizard step's form; `compiled` adds one WTForms field (or sub-form) per catalog field at run time."""
 
     class Meta:
         csrf = False  # onboarding/csrf.py's CSRFProtect checks every form post before a view runs
+
+    questions: list[Question]
+    answers: dict[str, Any]
+    problems: list[Problem]
+
+    def validate(self, extra_validators: Any = None, *, asking: Asking | None = None) -> bool:  # type: ignore[override]
+        """Check the posted answers with the catalog (`values.check`), as the step asks them.
+
+        A question ruled out by another answer (the catalog's `condition`) is neither checked nor
+        sent; one left blank keeps what Stripe holds unless Stripe needs it now (an unticked box is
+        never an answer; a sensitive number Stripe holds may stay blank). Keeps the checked answers
+        in `answers` and the refusals in `problems` (also on the fields' `errors`).
+        """
+        if asking is None:
+            raise TypeError("a step form is checked as its step asks it: validate(asking=Asking(...))")
+        self.answers, self.problems = {}, []
+        posted = {q.name: q.kind.read(self[q.name]) for q in self.questions if not q.kind.from_files}
+
+        def value_of(path: str) -> Any:  # this form's answer, else what Stripe holds
+            return posted[path] if not blank(posted.get(path)) else lookup(asking.known, path)
+
+        for question in self.questions:
+            if question.kind.from_files or not condition_met(question.field, value_of):
+                continue
+            answer = posted[question.name]
+            if blank(answer) and (question.provided or question.name not in asking.needed
+                                  or question.kind.unchecked_sends_nothing):
+                continue  # nothing to change: kept as Stripe has it
+            for problem in check(question.field, answer, asking.context):
+                name = f"{question.name}.{problem.part}" if problem.part else question.name
+                self.problems.append(Problem(name, problem.message, dict(problem.params or {})))
+                named = self._field_named(name)
+                if isinstance(named, FormField):  # a block's own problem (a date that does not exist)
+                    named.form.form_errors.append(problem.message)
+                else:
+                    named.errors = [*named.errors, problem.message]
+            self.answers[question.name] = answer
+        return not self.problems
+
+    def _field_named(self, name: str) -> Any:
+        """Return the bound field (or sub-field) an input name names."""
+        for question in self.questions:
+            if name == question.name:
+                return self[name]
+            if name.startswith(question.name + ".") and isinstance(self[question.name], FormField):
+                return self[question.name].form[name.removeprefix(question.name + ".")]
+        raise KeyError(name)
+
+
+def condition_met(field: Field, value_of: Callable[[str], Any]) -> bool:
+    """Tell whether a field's catalog condition holds: each named answer is one of its values, or not given yet.
+
+    Only answers of the account are known here; a condition on a person's answer (`representative.
+    relationship.owner`) is left to the person's own form and counts as met.
+    """
+    for path, values in field.condition.items():
+        head = path.split(".", 1)[0]
+        if head in PERSON_PREFIXES:
+            continue
+        given = value_of(path)
+        if given not in (None, "") and given not in values:
+            return False
+    return True
+
+
+def blank(answer: Any) -> bool:
+    """Return whether an answer says nothing (an empty text, list or block, an unticked box)."""
+    return answer in (None, "", [], {}, False)
 
 
 WTF_INPUTS: dict[str, type] = {"select": SelectField, "checkbox": BooleanField, "textarea": TextAreaField,
@@ -543,7 +624,7 @@ def bind(fields: list[Field] | tuple[Field, ...], setting: Setting, stripe_state
     built = compiled(fields, setting)
     data = {f.path: KINDS[f.type].prefill(f, lookup(stripe_state, f.path)) for f in fields}
     form = built.form(formdata=formdata, data={k: v for k, v in data.items() if v is not None})
-    questions = []
+    form.questions = questions = []
     for f in fields:
         kind = KINDS[f.type]
         bound = form[f.path]
@@ -551,6 +632,16 @@ def bind(fields: list[Field] | tuple[Field, ...], setting: Setting, stripe_state
                   for i in built.inputs[f.path]]
         questions.append(Question(f, inputs, provided=kind.provided(f, stripe_state)))
     return form, questions
+
+
+def posted(fields: list[Field] | tuple[Field, ...], setting: Setting, stripe_state: Mapping[str, Any] | None,
+           formdata: Any) -> StepForm:
+    """Return the step's form bound to a post alone (a missing input is blank, never Stripe's value), to check."""
+    built = compiled(fields, setting)
+    form = built.form(formdata=formdata)
+    form.questions = [Question(f, [replace(i) for i in built.inputs[f.path]],
+                               provided=KINDS[f.type].provided(f, stripe_state)) for f in fields]
+    return form
 
 
 def _shown_value(kind: FieldKind, bound: Any, path: str, input_: Input) -> str:

@@ -7,17 +7,15 @@ of the visit again; fields Stripe asks for during the visit (a failed verificati
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from requirements_catalog import CountryCatalog, Field, Version
-from requirements_catalog.model import PERSON_PREFIXES
 
 from ..models import ConnectedAccount
 from ..services.status import fields_for_requirement, resolve_field
-from .forms import lookup
+from .forms import condition_met, lookup
 from .persons import person_roles
 
 BUSINESS_TYPE_STEP = "business_type"
@@ -78,22 +76,6 @@ def platform_fields(country: CountryCatalog, account: ConnectedAccount) -> tuple
     unanswered = [f for f in country.fields(account.business_type, account.service_agreement)
                   if f.origin == "platform" and f.person_role is None and lookup(profile, f.path) in (None, "")]
     return [f.path for f in unanswered], [f.path for f in unanswered if f.required == "minimum"]
-
-
-def condition_met(field: Field, value_of: Callable[[str], Any]) -> bool:
-    """Tell whether a field's catalog condition holds: each named answer is one of its values, or not given yet.
-
-    Only answers of the account are known here; a condition on a person's answer (`representative.
-    relationship.owner`) is left to the person's own form and counts as met.
-    """
-    for path, values in field.condition.items():
-        head = path.split(".", 1)[0]
-        if head in PERSON_PREFIXES:
-            continue
-        given = value_of(path)
-        if given not in (None, "") and given not in values:
-            return False
-    return True
 
 
 def build_steps(version: Version, account: ConnectedAccount, visit_fields: Iterable[str], needed_now: set[str],

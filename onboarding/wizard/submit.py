@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from requirements_catalog import Version
-from requirements_catalog.values import N_, Context, check
+from requirements_catalog.values import N_, Context
 
 from ..gateway import Gateway, GatewayError, IdempotencyConflict, InvalidRequest, RateLimited
 from ..models import ConnectedAccount, StripeWrite, ordering
@@ -28,8 +28,7 @@ from ..services import outbox
 from ..services.answers import taken_on_commit
 from ..services.notifications import queue_payout_account_changed
 from ..services.accounts import all_persons, lock_account, marked_person
-from .plan import condition_met
-from .forms import KINDS, Question, Sending, lookup, read_answer
+from .forms import KINDS, Asking, Question, Sending, StepForm
 from .stripe_errors import message_for
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -126,34 +125,6 @@ def _file_kind(content: bytes) -> str | None:
     return next((kind for magic, kind in MAGIC if content.startswith(magic)), None)
 
 
-def _blank(answer: Any) -> bool:
-    return answer in (None, "", [], {}, False)
-
-
-def _check_answers(questions: list[Question], form: Mapping[str, str], needed: set[str], ctx: Context,
-                   outcome: Outcome, known: Mapping[str, Any]) -> dict[str, Any]:
-    answers: dict[str, Any] = {}
-    posted = {q.name: read_answer(q, form) for q in questions if not q.kind.from_files}
-
-    def value_of(path: str) -> Any:  # this form's answer, else what Stripe holds
-        return posted[path] if not _blank(posted.get(path)) else lookup(known, path)
-
-    for question in questions:
-        if question.kind.from_files:
-            continue
-        if not condition_met(question.field, value_of):
-            continue  # ruled out by another answer (no register court for a GbR): neither asked nor sent
-        answer = posted[question.name]
-        if _blank(answer) and (question.provided or question.name not in needed
-                               or question.kind.unchecked_sends_nothing):
-            continue  # nothing to change: kept as Stripe has it
-        for problem in check(question.field, answer, ctx):
-            name = f"{question.name}.{problem.part}" if problem.part else question.name
-            outcome.add(name, problem.message, problem.params)
-        answers[question.name] = answer
-    return answers
-
-
 def _check_files(questions: list[Question], files: Mapping[str, Upload], needed: set[str], outcome: Outcome
                  ) -> dict[str, tuple[Question, str, bytes]]:
     uploads: dict[str, tuple[Question, str, bytes]] = {}
@@ -178,15 +149,21 @@ def _check_files(questions: list[Question], files: Mapping[str, Upload], needed:
 
 
 def submit_step(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount, version: Version,
-                questions: list[Question], form: Mapping[str, str], files: Mapping[str, Upload], needed: set[str],
-                visit: Visit, person: PersonTarget | None = None) -> Outcome:
-    """Check a step's answers and send them to Stripe; update the cached account on success.
+                form: StepForm, files: Mapping[str, Upload], needed: set[str], visit: Visit,
+                person: PersonTarget | None = None) -> Outcome:
+    """Check a step's posted form (`StepForm.validate`: the catalog's checks) and send its answers to Stripe.
 
-    With `person`, the role's answers go to that person (created when new) instead of the account.
+    Updates the cached account on success. With `person`, the role's answers go to that person
+    (created when new) instead of the account.
     """
     outcome = Outcome()
-    ctx = Context(account.country, version, visit.now.date(), visit.test_mode)
-    answers = _check_answers(questions, form, needed, ctx, outcome, account.stripe_profile or {})
+    questions = form.questions
+    asking = Asking(needed, Context(account.country, version, visit.now.date(), visit.test_mode),
+                    account.stripe_profile or {})
+    form.validate(asking=asking)
+    for problem in form.problems:
+        outcome.add(problem.name, problem.message, problem.params)
+    answers = form.answers
     uploads = _check_files(questions, files, needed, outcome)
     banks_before = payout_accounts(account)
     replacing = [q for q in questions if q.kind.replaces_payout_account and q.name in answers] if banks_before else []

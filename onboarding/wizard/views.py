@@ -32,7 +32,7 @@ from .pagecache import PageCache
 from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, members, person_roles
 from .plan import (BUSINESS_TYPE_STEP, Step, build_steps, due_requirements, needed_fields, platform_fields,
                    visit_fields)
-from .forms import Question, Setting, bind, build_question
+from .forms import Question, Setting, StepForm, bind, build_question, posted
 from .review import ReviewSection, review
 from .stripe_errors import message_for
 from .submit import PAYOUT_WINDOW_PASSED, Outcome, PersonTarget, Visit, payout_accounts, remove_person, submit_step
@@ -93,6 +93,11 @@ def _questions(fields: Any, account: ConnectedAccount, version: Version, state: 
                formdata: Any = None) -> list[Question]:
     """Return the questions of a step's Flask-WTF form, filled from Stripe's state or from the posted form."""
     return bind(fields, _setting(account, version), state, formdata)[1]
+
+
+def _posted(fields: Any, account: ConnectedAccount, version: Version, state: dict[str, Any]) -> StepForm:
+    """Return the step's form bound to this post, to check and send."""
+    return posted(fields, _setting(account, version), state, request.form)
 
 
 def _render(account: ConnectedAccount, steps: list[Step], step: Step, questions: list[Question],
@@ -230,7 +235,7 @@ def step(step_id: str) -> ResponseReturnValue:
         return _render(account, visiting.steps, current, questions, summary=summary, payout_minutes=payout_minutes)
     visit = _visit()
     outcome = submit_step(get_session(), get_engine(current_app), get_gateway(current_app), account, version,
-                          questions, request.form, request.files, visiting.needed, visit)
+                          _posted(current.fields, account, version, state), request.files, visiting.needed, visit)
     if not outcome.ok:
         refused = any(m.text == PAYOUT_WINDOW_PASSED for messages in outcome.errors.values() for m in messages)
         new_link = current_link().refresh_url if refused else None
@@ -332,9 +337,9 @@ def _save_person(visiting: Visiting, current: Step) -> ResponseReturnValue:
     # A new person's minimum answers are required; documents only once Stripe asks for them.
     needed = visiting.needed | {f.path for f in page.role_fields if f.required == "minimum" and f.type != "document"}
     target = PersonTarget(role, RELATIONSHIP[role], page.editing["id"] if page.editing else None)
+    form = _posted(page.role_fields, visiting.account, visiting.version, {role: page.editing or {}})
     outcome = submit_step(get_session(), get_engine(current_app), get_gateway(current_app), visiting.account,
-                          visiting.version, page.person_questions, request.form, request.files, needed, _visit(),
-                          target)
+                          visiting.version, form, request.files, needed, _visit(), target)
     if not outcome.ok:
         page.person_questions = _questions(page.role_fields, visiting.account, visiting.version,
                                            {role: page.editing or {}}, request.form)  # what was typed, numbers aside
@@ -360,9 +365,10 @@ def _continue_role(visiting: Visiting, current: Step) -> ResponseReturnValue:
     """Send the step's own questions (a declaration that everyone is listed) and go on."""
     page = _role_page(visiting, current)
     _refuse_unexpected(page.account_fields, visiting.account, visiting.version, {"action"})
+    state = cached_state(get_session(), get_gateway(current_app), visiting.account, utcnow())
     outcome = submit_step(get_session(), get_engine(current_app), get_gateway(current_app), visiting.account,
-                          visiting.version, page.account_questions, request.form, request.files, visiting.needed,
-                          _visit())
+                          visiting.version, _posted(page.account_fields, visiting.account, visiting.version, state),
+                          request.files, visiting.needed, _visit())
     if not outcome.ok:
         for question in page.account_questions:
             question.errors = [_text(m) for m in outcome.errors.get(question.name, [])]
