@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import abort, current_app, session
+from flask import abort, current_app, request, session
 from sqlmodel import Session, select
 
 from .db import get_session
@@ -21,6 +21,7 @@ from .models import ConnectedAccount, OnboardingLink
 from .models.types import utcnow
 
 SESSION_KEY = "onboarding"
+_CHECKED = "onboarding.visit_link"  # the link this request checked already
 
 
 def begin(link: OnboardingLink, now: datetime) -> None:
@@ -53,7 +54,11 @@ def plan(fields: list[str]) -> None:
 
 
 def current_link() -> OnboardingLink:
-    """Return the link of this browser's visit, or answer 401 when there is none or it ended."""
+    """Return the link of this browser's visit, or answer 401 when there is none or it ended (checked once a request)."""
+    # Kept in the request's environ, not in `g`: an app context can outlive a request (tests, CLI).
+    checked = request.environ.get(_CHECKED)
+    if checked is not None:
+        return checked
     found = data()
     if found is None:
         session.pop(SESSION_KEY, None)
@@ -63,6 +68,7 @@ def current_link() -> OnboardingLink:
     if link is None or link.account_id != found["account"] or link.ended_at is not None or replaced(db, link):
         session.pop(SESSION_KEY, None)
         abort(401)
+    request.environ[_CHECKED] = link
     return link
 
 
@@ -84,6 +90,7 @@ def current_account(link: OnboardingLink) -> ConnectedAccount:
 
 def end(link: OnboardingLink, now: datetime) -> None:
     """End this visit on the server: this cookie and every copy of it stop working."""
+    request.environ.pop(_CHECKED, None)
     link.ended_at = now
     get_session().add(link)
     session.pop(SESSION_KEY, None)

@@ -74,13 +74,13 @@ def test_a_hong_kong_page_reads_in_traditional_chinese_as_written_there(client: 
 
 
 def test_nationality_lists_country_names_from_babel(client: FlaskClient) -> None:
-    from onboarding.wizard.forms import Setting, build_question
+    from onboarding.wizard.forms import Setting, bind
     from requirements_catalog import Catalog
 
     version = Catalog().version()
     field = version.country("SG").field_for("company", "representative.nationality")
     assert field is not None
-    question = build_question(field, Setting("SG", version, "de", str), None)
+    [question] = bind([field], Setting("SG", version, "de", str), None)[1]
     names = dict(question.inputs[0].choices)
     assert names["DE"] == "Deutschland" and names["JP"] == "Japan" and names["CH"] == "Schweiz"
 

@@ -457,13 +457,6 @@ KINDS: dict[str, FieldKind] = {kind.type_name: kind() for kind in (
     DateKind, AddressKind, CheckboxKind, AttestationKind, DocumentKind, TextListKind, BankAccountKind)}
 
 
-def build_question(field_: Field, setting: Setting, stripe_state: Mapping[str, Any] | None) -> Question:
-    """Build a question for a field, prefilled from what Stripe holds (never sensitive numbers)."""
-    kind = KINDS[field_.type]
-    return Question(field_, kind.inputs(field_, setting, lookup(stripe_state, field_.path)),
-                    provided=kind.provided(field_, stripe_state))
-
-
 def options(setting: Setting, field_: Field) -> list[tuple[str, str]]:
     """Return a select's (value, label) options in the user's language."""
     source = field_.validation["source"]

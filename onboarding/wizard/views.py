@@ -32,7 +32,7 @@ from .pagecache import PageCache
 from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, members, person_roles
 from .plan import (BUSINESS_TYPE_STEP, Step, build_steps, due_requirements, needed_fields, platform_fields,
                    visit_fields)
-from .forms import Question, Setting, StepForm, bind, build_question, posted
+from .forms import Question, Setting, StepForm, bind, compiled, posted
 from .review import ReviewSection, review
 from .stripe_errors import message_for
 from .submit import PAYOUT_WINDOW_PASSED, Outcome, PersonTarget, Visit, payout_accounts, remove_person, submit_step
@@ -251,8 +251,8 @@ def step(step_id: str) -> ResponseReturnValue:
 def _refuse_unexpected(fields: Any, account: ConnectedAccount, version: Version,
                        extra: frozenset[str] | set[str] = frozenset()) -> None:
     """Answer 400 to a post with fields that are not on the step, before anything is read or written."""
-    setting = _setting(account, version)
-    allowed = {i.name for f in fields for i in build_question(f, setting, None).inputs}
+    inputs = compiled(fields, _setting(account, version)).inputs
+    allowed = {i.name for found in inputs.values() for i in found}
     if (set(request.form) | set(request.files)) - allowed - {"csrf_token", "submission"} - extra:
         abort(400)
 
