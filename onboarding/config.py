@@ -24,7 +24,6 @@
 | `ONBOARDING_LINK_LIFETIME` | `3600` | seconds an onboarding link can be opened |
 | `ONBOARDING_SESSION_LIFETIME` | `7200` | seconds an onboarding session lasts after its link was opened |
 | `PAYOUT_CHANGE_MINUTES` | `15` | minutes after opening a link in which a payout account that exists may be replaced; later, the user opens a new link (0: no limit) |
-| `WIZARD_PAGE_CACHE` | `512` | rendered step pages kept per process (0: none); see `onboarding/wizard/pagecache.py` |
 | `STAFF_PASSWORD_METHOD` | `scrypt:131072:8:1` | how staff passwords are hashed (werkzeug); weaker hashes are replaced at the next login |
 | `TRUSTED_PROXIES` | `0` | reverse proxies in front that set `X-Forwarded-For`/`-Proto`/`-Host` (Werkzeug ProxyFix); 0 ignores those headers |
 | `API_RATE_LIMIT` | `300 per minute` | calls to the platform API per client address (Flask-Limiter notation) |
@@ -93,7 +92,6 @@ def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides:
         "ONBOARDING_LINK_LIFETIME": int(env.get("ONBOARDING_LINK_LIFETIME", "3600")),
         "ONBOARDING_SESSION_LIFETIME": int(env.get("ONBOARDING_SESSION_LIFETIME", "7200")),
         "PAYOUT_CHANGE_MINUTES": int(env.get("PAYOUT_CHANGE_MINUTES", "15")),
-        "WIZARD_PAGE_CACHE": int(env.get("WIZARD_PAGE_CACHE", "512")),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "swept-memory://"),

@@ -67,7 +67,7 @@ def status() -> ResponseReturnValue:
     """Show the account's state: enabled, pending, what is still needed and by when."""
     link = visits.current_link()
     account = visits.current_account(link)
-    if repair(get_engine(current_app), account.id, utcnow()):  # a lost answer, first
+    if visits.check().answer_waiting and repair(get_engine(current_app), account.id, utcnow()):  # a lost answer, first
         get_session().refresh(account)
     return status_page(link, account)
 

@@ -9,15 +9,19 @@ link of the account is opened (a copied cookie of an older visit stops working t
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import abort, current_app, request, session
-from sqlmodel import Session, select
+from sqlalchemy import bindparam
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
 
 from .db import get_session
 from .i18n import restart_session
-from .models import ConnectedAccount, OnboardingLink
+from .models import ConnectedAccount, OnboardingLink, StripeWrite
 from .models.types import utcnow
 
 SESSION_KEY = "onboarding"
@@ -53,37 +57,63 @@ def plan(fields: list[str]) -> None:
     session[SESSION_KEY] = {**session[SESSION_KEY], "fields": fields}
 
 
-def current_link() -> OnboardingLink:
-    """Return the link of this browser's visit, or answer 401 when there is none or it ended (checked once a request)."""
+@dataclass(frozen=True)
+class Checked:
+    """What one query found of this request's visit: its link, its account, and whether an answer of
+    Stripe waits for the cache (`services/answers.py`: repaired before anything is shown)."""
+
+    link: OnboardingLink
+    account: ConnectedAccount | None
+    answer_waiting: bool
+
+
+@functools.cache
+def _visit_query() -> Any:
+    """Return the one statement that checks a visit (built once: building it costs as much as running it)."""
+    other = aliased(OnboardingLink)
+    newer = (select(other.id).where(
+        other.account_id == OnboardingLink.account_id, other.id != OnboardingLink.id,
+        col(other.used_at).is_not(None), col(OnboardingLink.used_at).is_not(None),
+        col(other.used_at) > col(OnboardingLink.used_at)).exists())
+    waiting = (select(StripeWrite.id).where(
+        StripeWrite.account_id == OnboardingLink.account_id, StripeWrite.status == "succeeded",
+        col(StripeWrite.answer).is_not(None), col(StripeWrite.applied_at).is_(None)).exists())
+    return (select(OnboardingLink, ConnectedAccount, newer.label("replaced"), waiting.label("waiting"))
+            .outerjoin(ConnectedAccount, ConnectedAccount.id == OnboardingLink.account_id)  # type: ignore[arg-type]
+            .where(OnboardingLink.id == bindparam("link")))
+
+
+def check() -> Checked:
+    """Check this browser's visit with one query, once a request; answer 401 when there is none or it ended.
+
+    It ends after its lifetime, with "Save and exit", and when a newer link of the account was opened
+    since (a copied cookie of an older visit stops working then).
+    """
     # Kept in the request's environ, not in `g`: an app context can outlive a request (tests, CLI).
     checked = request.environ.get(_CHECKED)
     if checked is not None:
         return checked
     found = data()
-    if found is None:
+    row = None
+    if found is not None:
+        row = get_session().execute(_visit_query(), {"link": found["link"]}).first()
+    if row is None or row[0].account_id != found["account"] or row[0].ended_at is not None or row.replaced:
         session.pop(SESSION_KEY, None)
         abort(401)
-    db = get_session()
-    link = db.get(OnboardingLink, found["link"])
-    if link is None or link.account_id != found["account"] or link.ended_at is not None or replaced(db, link):
-        session.pop(SESSION_KEY, None)
-        abort(401)
-    request.environ[_CHECKED] = link
-    return link
+    checked = Checked(row[0], row[1], bool(row.waiting))
+    request.environ[_CHECKED] = checked
+    return checked
 
 
-def replaced(db: Session, link: OnboardingLink) -> bool:
-    """Tell whether a newer link of the same account was opened since: it ends this link's visits."""
-    newer = select(OnboardingLink.id).where(
-        OnboardingLink.account_id == link.account_id, OnboardingLink.id != link.id,
-        OnboardingLink.used_at.is_not(None), OnboardingLink.used_at > link.used_at)  # type: ignore[union-attr,operator]
-    return link.used_at is not None and db.exec(newer.limit(1)).first() is not None
+def current_link() -> OnboardingLink:
+    """Return the link of this browser's visit, or answer 401 when there is none or it ended."""
+    return check().link
 
 
 def current_account(link: OnboardingLink) -> ConnectedAccount:
     """Return the account of the visit's link, or answer 401 when it no longer exists."""
-    account = get_session().get(ConnectedAccount, link.account_id)
-    if account is None:
+    account = check().account
+    if account is None or account.id != link.account_id:
         abort(401)
     return account
 

@@ -421,7 +421,7 @@ def test_a_whole_onboarding_delivered_in_any_order_ends_as_stripe_has_it(
     first = len(sandbox.store.events)
     seed = int(order.split()[-1]) if order.startswith("shuffled") else 0
     if order.endswith("one second"):  # as in bench/stripe_calls.py: every event and answer of one second
-        # Time still moves (10 µs a reading), or the page cache, keyed by `updated_at`, could not see a change.
+        # Time still moves (10 µs a reading): ordering marks compare states by when they were read.
         with freeze_time(TEST_NOW + timedelta(hours=1), auto_tick_seconds=1e-5) as slow:
             stripe_id = _onboard(client, slow, business_type, seed, opened, pause=(0,)).account["stripe_id"]
     else:

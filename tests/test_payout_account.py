@@ -88,3 +88,10 @@ def test_the_first_payout_account_needs_no_fresh_link(client: FlaskClient, app: 
     assert 'data-testid="payout-window"' not in page.html
     assert wizard.submit(Page(BANK, client.get(BANK)), US).status_code == 303
     assert _last4(sandbox, wizard) == ["6789"] and _notifications(app) == []
+
+
+def test_the_same_account_entered_again_is_no_change_to_tell(client: FlaskClient, app: Flask, sandbox: Any) -> None:
+    wizard = Wizard(client, "US")
+    wizard.complete(US)
+    assert wizard.submit(Page(BANK, client.get(BANK)), US).status_code == 303  # Stripe: bank_account_exists
+    assert _last4(sandbox, wizard) == ["6789"] and _notifications(app) == []

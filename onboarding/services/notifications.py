@@ -99,19 +99,29 @@ def deliver_pending(engine: Engine, notifier: Notifier, now: datetime, limit: in
                                .order_by(Notification.id).limit(limit)).all()
         ids = [n.id for n in pending]
     for notification_id in ids:
+        # The attempt is committed before the platform is asked, and the outcome after: no transaction (and
+        # on SQLite no lock) is held while an endpoint takes its time, so webhooks and pages never wait on it.
         with independent_session(engine) as session:
             notification = session.get(Notification, notification_id)
             if notification is None or notification.sent_at is not None:
                 continue  # another worker sent it meanwhile
             notification.attempts += 1
-            try:
-                notifier.send(notification.kind, notification.payload)
-            except Exception as exc:  # any channel failure: keep it for the next run
-                notification.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                failed += 1
-            else:
+            kind, payload = notification.kind, dict(notification.payload)
+        try:
+            notifier.send(kind, payload)
+            error = None
+        except Exception as exc:  # any channel failure: keep it for the next run
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        with independent_session(engine) as session:
+            notification = session.get(Notification, notification_id)
+            if notification is None:
+                continue
+            if error is None:
                 notification.sent_at, notification.last_error = now, None
                 sent += 1
+            else:
+                notification.last_error = error
+                failed += 1
             session.add(notification)
     return sent, failed
 

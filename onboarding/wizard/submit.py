@@ -194,9 +194,10 @@ def submit_step(db: Session, engine: Engine, gateway: Gateway, account: Connecte
     finally:
         _cache(db, account, writer.states, visit.now, seen)
         taken_on_commit(db, writer.answered, visit.now)  # what the cache took commits with it
-    if replacing and outcome.ok:
-        queue_payout_account_changed(db, account, banks_before, payout_accounts(account), visit.now,
-                                     link=visit.link_id, ip=visit.ip)
+    after = payout_accounts(account)
+    # Only a change is told: the same account entered again (Stripe keeps it: bank_account_exists) is none.
+    if replacing and outcome.ok and {b.get("id") for b in after} != {b.get("id") for b in banks_before}:
+        queue_payout_account_changed(db, account, banks_before, after, visit.now, link=visit.link_id, ip=visit.ip)
     return outcome
 
 

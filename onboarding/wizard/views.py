@@ -2,37 +2,33 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
-from flask_wtf.csrf import generate_csrf
-from sqlalchemy import bindparam
-from sqlmodel import col, select
 
 from requirements_catalog import Field, Version
 
 from ..catalog import get_catalog
 from ..db import get_engine, get_session
 from ..gateway.setup import get_gateway
-from ..models import ConnectedAccount, OnboardingLink, StripeWrite
-from ..models.types import as_utc, utcnow
+from ..models import ConnectedAccount
+from ..models.types import utcnow
 from .. import visits
 from ..visits import current_account, current_link
 from ..requirement_strings import read
 from ..services.accounts import cached_persons, cached_state
 from ..services.answers import repair
-from .pagecache import PageCache
 from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, members, person_roles
 from .plan import (BUSINESS_TYPE_STEP, Step, build_steps, due_requirements, needed_fields, platform_fields,
                    visit_fields)
 from .forms import Question, Setting, StepForm, bind, compiled, posted
+from . import render
 from .review import ReviewSection, review
 from .stripe_errors import message_for
 from .submit import PAYOUT_WINDOW_PASSED, Outcome, PersonTarget, Visit, payout_accounts, remove_person, submit_step
@@ -56,7 +52,7 @@ def _context() -> Visiting:
     link = current_link()
     account = current_account(link)
     # What Stripe answered a request whose commit then failed: into the cache before anything is shown.
-    if repair(get_engine(current_app), account.id, utcnow()):
+    if visits.check().answer_waiting and repair(get_engine(current_app), account.id, utcnow()):
         get_session().refresh(account)
     version = get_catalog(current_app).version(account.catalog_version or None)
     country = version.country(account.country)
@@ -115,58 +111,11 @@ def _render(account: ConnectedAccount, steps: list[Step], step: Step, questions:
     if outcome is None:
         _show_stripe_reasons(account, questions)
     deadline = account.current_deadline if any(not s.done for s in steps) else None
-    submission, token = _submission(), generate_csrf()
     page = render_template(template, steps=steps, step=step, index=index, questions=questions,
-                           general=general, submission=submission, deadline=deadline,
+                           general=general, submission=_submission(), deadline=deadline,
                            legal_links=_legal_links(account) if step.id == "terms" else [], summary=summary or [],
                            previous=steps[index - 1] if index else None, **extra)
-    if request.method == "GET" and outcome is None and status == 200:
-        link = current_link()
-        _pages().put(_page_key(link.id, account.id, account.updated_at, account.catalog_version, step.id),
-                     page, token, submission)
     return page, status
-
-
-def _pages() -> PageCache:
-    return current_app.extensions["wizard_pages"]
-
-
-def _page_key(link_id: str, account_id: str, updated_at: datetime, catalog_version: str | None,
-              step_id: str) -> tuple[Any, ...]:
-    """Return everything a plain view of a step shows depends on (see pagecache.py)."""
-    version = catalog_version or get_catalog(current_app).current_id()
-    return (account_id, as_utc(updated_at).isoformat(), version, link_id,
-            tuple(visits.planned_fields() or ()), step_id, request.script_root, request.full_path,
-            str(get_locale() or "en"), utcnow().date().isoformat())
-
-
-@functools.cache
-def _visit_row() -> Any:
-    """Return the statement reading what a cached page's key needs (built once: building costs as much as running)."""
-    # `lost`: an answer of Stripe waits for the cache (`services/answers.py`); the page is built anew then.
-    lost = (select(StripeWrite.id).where(StripeWrite.account_id == OnboardingLink.account_id,
-                                         StripeWrite.status == "succeeded", col(StripeWrite.answer).is_not(None),
-                                         col(StripeWrite.applied_at).is_(None)).exists())
-    return (select(OnboardingLink.account_id, ConnectedAccount.updated_at, ConnectedAccount.catalog_version,
-                   lost.label("lost"))
-            .join(ConnectedAccount, ConnectedAccount.id == OnboardingLink.account_id)  # type: ignore[arg-type]
-            .where(OnboardingLink.id == bindparam("link")))
-
-
-def _cached_view(step_id: str) -> str | None:
-    """Return the cached page of a plain view, checking the visit with one light query, or None.
-
-    Anything unusual (no session, an ended one, a link that is not the account's) goes the normal way,
-    which answers it properly.
-    """
-    data = visits.data()
-    if data is None:
-        return None
-    row = get_session().connection().execute(_visit_row(), {"link": data["link"]}).first()
-    if row is None or row.account_id != data["account"] or row.lost:
-        return None
-    key = _page_key(data["link"], row.account_id, row.updated_at, row.catalog_version, step_id)
-    return _pages().get(key, generate_csrf())
 
 
 def _submission() -> str:
@@ -215,8 +164,6 @@ def _text(message: Any) -> str:
 @bp.route("/step/<step_id>", methods=["GET", "POST"])
 def step(step_id: str) -> ResponseReturnValue:
     """Show a step, or check and send its answers and go on to the next step that needs something."""
-    if request.method == "GET" and (page := _cached_view(step_id)) is not None:
-        return page
     visiting = _context()
     current = next((s for s in visiting.steps if s.id == step_id), None)
     if current is None:
@@ -380,8 +327,8 @@ ROLE_ACTIONS = {"save": _save_person, "remove": _remove_person, "continue": _con
 
 
 def init_app(app: Flask) -> None:
-    """Register the wizard's pages and their cache."""
-    app.extensions["wizard_pages"] = PageCache(app.config.get("WIZARD_PAGE_CACHE", 512))
+    """Register the wizard's pages and the rendering of their questions."""
+    render.init_app(app)
     app.register_blueprint(bp)
 
 
