@@ -11,7 +11,12 @@
   files, or replaces the payout account.
 
 Adding a type means adding one class here (and its validation in `requirements_catalog.fieldtypes`).
-Validation stays the catalog's: `requirements_catalog.values.check`.
+Validation stays the catalog's: `requirements_catalog.values.check`, run by `StepForm.validate`.
+
+A step's form class is built once per catalog version, country and language (`compiled`), with its
+labels already translated: what Flask-Babel's lazy strings do for a class built once for every
+language, a class per language does too, and it also carries that language's choices (month names,
+region names in the page's script, Babel's country names), which lazy strings would not.
 """
 
 from __future__ import annotations
