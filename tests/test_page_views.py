@@ -97,7 +97,7 @@ def test_unanswered_questions_are_rendered_once_per_language_and_nothing_persona
     blanks = app.extensions["wizard_blanks"]
     wizard = Wizard(client, "US")
     first = wizard.start()
-    assert {key[1] for key in blanks._kept} >= {"business_profile.mcc", "business_profile.url"}
+    assert {key[4] for key in blanks._kept} >= {"business_profile.mcc", "business_profile.url"}
     assert wizard.submit(first, US).status_code == 303
     answered = Page(first.path, client.get(first.path)).html
     assert '<option value="5734" selected>' in answered and 'value="https://accessible.stripe.com"' in answered
@@ -105,7 +105,7 @@ def test_unanswered_questions_are_rendered_once_per_language_and_nothing_persona
     assert "accessible.stripe.com" not in kept and 'value="5734" selected' not in kept  # no answer is kept
     refresh()  # pytest-flask keeps one app context for the test: Flask-Babel would keep the first request's locale
     person = client.get("/onboarding/step/individual?lang=de").get_data(as_text=True)
-    assert 'name="individual.first_name"' in person and {key[2] for key in blanks._kept} >= {"en", "de"}
+    assert 'name="individual.first_name"' in person and {key[5] for key in blanks._kept} >= {"en", "de"}
 
 
 def test_a_person_change_alone_is_seen_on_the_next_view(client: FlaskClient, app: Flask, sandbox: Any) -> None:
@@ -121,3 +121,20 @@ def test_a_person_change_alone_is_seen_on_the_next_view(client: FlaskClient, app
         session.add(account)
         session.commit()
     assert "Lovelace" in client.get("/onboarding/step/owners").get_data(as_text=True)
+
+
+def test_a_kept_question_is_never_shown_to_another_country(client: FlaskClient, app: Flask) -> None:
+    """The same catalog field may serve several countries; its regions are each country's own."""
+    from onboarding.wizard.forms import Setting, bind
+    from onboarding.wizard.render import render_question
+    from requirements_catalog import Catalog
+
+    version = Catalog().version()
+    with app.test_request_context():
+        shown = {}
+        for country in ("US", "CA"):
+            field = version.country(country).field_for("individual", "individual.address")
+            [question] = bind([field], Setting(country, version, "en", str), None)[1]
+            shown[country] = str(render_question(question))
+        assert '<option value="CA">' in shown["US"] and '<option value="ON">' not in shown["US"]
+        assert '<option value="ON">' in shown["CA"]

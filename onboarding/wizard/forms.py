@@ -70,6 +70,8 @@ class Question:
     inputs: list[Input]
     provided: bool = False  # a sensitive answer Stripe already holds (shown as provided, never echoed)
     errors: list[str] = field(default_factory=list)
+    # What its inputs were built for (catalog version, country, language, field): the same shape renders alike.
+    shape: tuple[Any, ...] | None = None
 
     @property
     def name(self) -> str:
@@ -628,7 +630,8 @@ def bind(fields: list[Field] | tuple[Field, ...], setting: Setting, stripe_state
         bound = form[f.path]
         inputs = [replace(i, choices=i.choices, errors=[], value=_shown_value(kind, bound, f.path, i))
                   for i in built.inputs[f.path]]
-        questions.append(Question(f, inputs, provided=kind.provided(f, stripe_state)))
+        questions.append(Question(f, inputs, provided=kind.provided(f, stripe_state),
+                                  shape=(setting.version.id, setting.country, setting.locale, id(f))))
     return form, questions
 
 

@@ -1,5 +1,6 @@
 """Rendering a step's questions: what a question looks like unanswered is the same for every user, so it
-is rendered once per catalog field and language and kept (the first render of a step is mostly these).
+is rendered once per catalog version, country, language and field, and kept (a first render of a step
+is mostly these).
 
 A question with anything of the user in it (a value, an error, "already provided") is rendered every
 time and never kept: the cache holds no personal data.
@@ -25,10 +26,10 @@ class Blanks:
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self._kept: OrderedDict[tuple[int, str, str], tuple[Any, Markup]] = OrderedDict()
+        self._kept: OrderedDict[tuple[Any, ...], tuple[Any, Markup]] = OrderedDict()
         self._lock = Lock()
 
-    def get(self, key: tuple[int, str, str]) -> Markup | None:
+    def get(self, key: tuple[Any, ...]) -> Markup | None:
         """Return kept markup, or None."""
         with self._lock:
             found = self._kept.get(key)
@@ -37,7 +38,7 @@ class Blanks:
             self._kept.move_to_end(key)
             return found[1]
 
-    def put(self, key: tuple[int, str, str], field: Any, markup: Markup) -> None:
+    def put(self, key: tuple[Any, ...], field: Any, markup: Markup) -> None:
         """Keep markup (and the field, so that its id names it while it is kept)."""
         with self._lock:
             self._kept[key] = (field, markup)
@@ -53,10 +54,11 @@ def blank(question: Question) -> bool:
 def render_question(question: Question) -> Markup:
     """Render one question with the `question` macro (the theme's, if it has one); unanswered ones once."""
     macro = current_app.jinja_env.get_template(MACRO_TEMPLATE).module.question  # type: ignore[attr-defined]
-    if not blank(question):
+    if question.shape is None or not blank(question):
         return Markup(macro(question))
     blanks: Blanks = current_app.extensions["wizard_blanks"]
-    key = (id(question.field), question.name, str(get_locale() or "en"))
+    # The inputs' shape (catalog version, country, language, field) and the page's language (the macro's own texts).
+    key = (*question.shape, question.name, str(get_locale() or "en"))
     found = blanks.get(key)
     if found is None:
         found = Markup(macro(question))
