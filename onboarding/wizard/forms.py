@@ -534,19 +534,21 @@ class StepForm(FlaskForm):
                 named = self._field_named(name)
                 if isinstance(named, FormField):  # a block's own problem (a date that does not exist)
                     named.form.form_errors.append(problem.message)
-                else:
+                elif named is not None:
                     named.errors = [*named.errors, problem.message]
             self.answers[question.name] = answer
         return not self.problems
 
     def _field_named(self, name: str) -> Any:
-        """Return the bound field (or sub-field) an input name names."""
+        """Return the bound field (or sub-field) an input name names, or None (the problem stays in `problems`)."""
         for question in self.questions:
             if name == question.name:
                 return self[name]
-            if name.startswith(question.name + ".") and isinstance(self[question.name], FormField):
-                return self[question.name].form[name.removeprefix(question.name + ".")]
-        raise KeyError(name)
+            bound = self[question.name]
+            if name.startswith(question.name + ".") and isinstance(bound, FormField):
+                part = name.removeprefix(question.name + ".")
+                return bound.form[part] if part in bound.form else None
+        return None
 
 
 def condition_met(field: Field, value_of: Callable[[str], Any]) -> bool:
