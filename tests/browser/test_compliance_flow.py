@@ -34,7 +34,8 @@ def compliance_app(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
     shutil.copytree(DEFAULT_ROOT, root, ignore=shutil.ignore_patterns("__pycache__"))
     app = create_app({"SECRET_KEY": "compliance-browser", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
                       "STRIPE_SECRET_KEY": None, "STRIPE_API_BASE": None, "STRIPE_WEBHOOK_SECRETS": ["whsec_c"],
-                      "SANDBOX_DELIVER_WEBHOOKS": False, "CATALOG_PATH": str(root)})
+                      "SANDBOX_DELIVER_WEBHOOKS": False, "CATALOG_PATH": str(root),
+                      "STAFF_PASSWORD_METHOD": "scrypt:16384:8:1"})  # as the suite's app_config: a fast hash
     upgrade(get_engine(app))
     people.create(app, "alex@example.com", "editor", PASSWORD)
     people.create(app, "sam@example.com", "reviewer", PASSWORD)
