@@ -57,6 +57,9 @@ from tests.support.wizard import AUTH, URLS, Page
 from tests.test_wizard import DE, JP, US
 from tests.test_wizard_company import PERSON, US_COMPANY
 
+# Long, and under freezegun at TEST_NOW in every pass: the clock-shifted passes skip it (tests/conftest.py).
+pytestmark = pytest.mark.first_pass_only
+
 # -- profiles ------------------------------------------------------------------------------------
 # Named apart from Hypothesis' own "ci" profile (loaded automatically on CI for the whole suite) and
 # applied to this file's tests only, so the other Hypothesis tests keep their own settings. Each test
