@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import pyotp
 from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
+
+from onboarding.models.types import utcnow
 
 PASSWORD = "correct horse battery staple"
 
@@ -41,10 +43,14 @@ def secrets_of(app: Flask) -> dict[str, Any]:
 
 
 def code(app: Flask, email: str, now: datetime | None = None) -> str:
-    """Return a TOTP code of the staff member not used yet (this step's, or the next one's)."""
+    """Return a TOTP code of the staff member not used yet (this step's, or the next one's).
+
+    By default for the app's own `now` (`utcnow`), which the suite freezes at TEST_NOW (the `clock`
+    fixture, or the browser tests' session freeze): the code the app accepts, on any real date.
+    """
     known = secrets_of(app)[email]
     totp = pyotp.TOTP(known["secret"])
-    step = totp.timecode(now or datetime.now(timezone.utc))
+    step = totp.timecode(now or utcnow())
     if known.get("last") is not None and known["last"] >= step:
         step = known["last"] + 1
     known["last"] = step
