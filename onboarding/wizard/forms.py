@@ -630,7 +630,7 @@ def bind(fields: list[Field] | tuple[Field, ...], setting: Setting, stripe_state
     for f in fields:
         kind = KINDS[f.type]
         bound = form[f.path]
-        inputs = [replace(i, choices=i.choices, errors=[], value=_shown_value(kind, bound, f.path, i))
+        inputs = [replace(i, errors=[], value=_shown_value(kind, bound, f.path, i))
                   for i in built.inputs[f.path]]
         questions.append(Question(f, inputs, provided=kind.provided(f, stripe_state),
                                   shape=(setting.version.id, setting.country, setting.locale, id(f))))
