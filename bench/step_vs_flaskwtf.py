@@ -1,6 +1,6 @@
 """Throughput of a wizard step page against a minimal Flask-WTF app that renders the same questions.
 
-Run: `.venv/bin/python bench/step_vs_flaskwtf.py [--duration 10] [--rounds 3] [--concurrency 8]`.
+Run: `.venv/bin/python bench/step_vs_flaskwtf.py [--duration 10] [--rounds 3] [--concurrency 8] [--floor]`.
 
 Both apps run under gunicorn with two sync workers on loopback:
 - ours: `wsgi:app` on SQLite (WAL), against `python -m stripe_sandbox` (no added latency unless
@@ -8,7 +8,10 @@ Both apps run under gunicorn with two sync workers on loopback:
   session cookie of an opened onboarding link (the personal details step: names, e-mail, phone,
   date of birth, home address with the US state select, SSN last 4);
 - the baseline: `bench/minimal_app.py`, a FlaskForm with the same fields, labels and select
-  options built from the same catalog, and a simple Jinja template.
+  options built from the same catalog, and a simple Jinja template;
+- with `--floor`, a third app, `bench/floor_app.py`: the least any step page must do (the session
+  cookie, one query, a CSRF token) answering our page's own bytes. Its ratio to the minimal app is
+  the ceiling of ours on this machine, whatever the design of our page.
 
 The same closed-loop client (`harness.hammer`: N connections, one request each at a time, a new
 connection per request) measures each app for `--duration` seconds, alternately, `--rounds` times,
@@ -109,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers per app (default 2)")
     parser.add_argument("--latency-ms", type=float, default=0, help="Stripe latency of the sandbox (default 0)")
     parser.add_argument("--profile", action="store_true", help="profile our page even if it is the faster")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure floor_app.py: the least a step page must do, answering our page's bytes")
     parser.add_argument("--profile-requests", type=int, default=200)
     args = parser.parse_args(argv)
 
@@ -141,15 +146,25 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  ours:    {names} {options}\n  minimal: {minimal_names} {minimal_options}")
 
         targets = {"ours": (ours, PAGE, cookie), "minimal": (minimal, "/step", minimal_cookie)}
+        if args.floor:
+            (workdir / "page.html").write_text(page, encoding="utf-8")
+            floor = harness.start_gunicorn(
+                processes, "floor", "floor_app:app",
+                {"FLOOR_DB": str(workdir / "floor.sqlite3"), "FLOOR_PAGE": str(workdir / "page.html")},
+                workers=args.workers, pythonpath=harness.ROOT / "bench")
+            floor_transport = harness.HTTPTransport(floor)
+            floor_transport.send("GET", "/session")
+            targets["floor"] = (floor, "/step", f"session={floor_transport.session.cookies['session']}")
         for base, path, jar in targets.values():
             harness.hammer(base, path, jar, args.concurrency, 2)  # warm-up
         calls_before = stripe_calls(stripe_url)
+        cpu_before = {name: processes.cpu_seconds(name) for name in targets}
         results: dict[str, list[harness.LoadResult]] = {name: [] for name in targets}
         for _ in range(args.rounds):
             for name, (base, path, jar) in targets.items():
                 results[name].append(harness.hammer(base, path, jar, args.concurrency, args.duration))
         calls = stripe_calls(stripe_url) - calls_before
-        cpu = {name: processes.cpu_seconds(name) for name in targets}
+        cpu = {name: processes.cpu_seconds(name) - cpu_before[name] for name in targets}
 
         print(f"setup: gunicorn --workers {args.workers} (sync) for each; {args.concurrency} connections, "
               f"{args.rounds} x {args.duration:g} s per app, alternated; sandbox latency {args.latency_ms:g} ms")
@@ -162,11 +177,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:>8}: {rates[name]:7.1f} requests/s (rounds: {', '.join(f'{r.rate:.1f}' for r in runs)}); "
                   f"p50 {harness.percentile(latencies, 0.5) * 1000:.1f} ms, "
                   f"p99 {harness.percentile(latencies, 0.99) * 1000:.1f} ms; {completed} requests, {errors} errors; "
-                  f"server CPU {cpu[name]:.1f} s in total")
+                  f"server CPU {cpu[name]:.1f} s")
         ours_requests = sum(r.completed + r.errors for r in results["ours"])
         ratio = rates["ours"] / rates["minimal"]
         print(f"ratio ours / minimal: {ratio:.2f} (median of rounds "
               f"{statistics.median(o.rate / m.rate for o, m in zip(results['ours'], results['minimal'], strict=True)):.2f})")
+        if args.floor:
+            print(f"ratio floor / minimal: {rates['floor'] / rates['minimal']:.2f} (the most any step page reaches "
+                  f"here); server CPU per request: " + ", ".join(
+                      f"{name} {cpu[name] / max(sum(r.completed for r in results[name]), 1) * 1000:.2f} ms"
+                      for name in targets))
         print(f"Stripe calls during our measurements: {calls} for {ours_requests} page views "
               f"({calls / max(ours_requests, 1):.2f} per view; target 0)")
         if ratio < 1 or args.profile:

@@ -11,8 +11,9 @@ import functools
 from typing import Any
 
 from babel import Locale, negotiate_locale
-from flask import Flask, g, request, session
-from flask_babel import Babel, get_locale, gettext
+import flask_babel
+from flask import Flask, g, has_request_context, request, session
+from flask_babel import Babel, get_locale
 
 SUPPORTED_LOCALES = ("en", "de", "fr", "es", "it", "nl", "pt", "ja", "zh_Hans", "zh_Hant", "sv", "da", "fi", "nb",
                      "pl")
@@ -26,6 +27,8 @@ ALIASES = {"zh": "zh_Hans", "zh_cn": "zh_Hans", "zh_sg": "zh_Hans", "zh_my": "zh
            "zh_hant_hk": "zh_Hant", "zh_hant_mo": "zh_Hant", "zh_hant_tw": "zh_Hant",
            "no": "nb", "nn": "nb", "nn_no": "nb"}
 SESSION_KEY = "locale"
+_TRANSLATIONS = "onboarding.translations"  # the request's message catalog, in its environ
+_LOCALE = "onboarding.locale"
 
 
 def _from_header() -> str | None:
@@ -46,7 +49,7 @@ def select_locale() -> str:
 
 
 def _template_values() -> dict[str, Any]:
-    current = str(get_locale() or "en")
+    current = locale_code()
     return {
         "html_lang": current.replace("_", "-"),
         "locales": _locale_names(),
@@ -60,9 +63,27 @@ def _locale_names() -> list[tuple[str, str]]:
     return [(code, Locale.parse(code).get_display_name(code).capitalize()) for code in SUPPORTED_LOCALES]
 
 
+def locale_code() -> str:
+    """Return this request's locale as a code (`en`, `zh_Hant`), looked up once a request."""
+    if not has_request_context():
+        return str(get_locale() or "en")
+    environ = request.environ
+    found = environ.get(_LOCALE)
+    if found is None:
+        found = environ[_LOCALE] = str(get_locale() or "en")
+    return found
+
+
 def init_app(app: Flask) -> None:
     """Attach Flask-Babel and give templates the locale switcher's values."""
     Babel(app, locale_selector=select_locale, default_translation_directories="translations")
+    # Flask-Babel's own callables look the locale and the catalog up again on every `_()`; a page makes dozens.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True)
     app.context_processor(_template_values)
     app.jinja_env.globals["catalog_text"] = catalog_text
 
@@ -86,4 +107,19 @@ def catalog_text(message: str) -> str:
     Not `_()`: Jinja's gettext marks its result safe and formats it with `%`, so a label such as
     "Ownership (%)" would fail and markup in catalog data would reach the page. Catalog text is data.
     """
-    return str(gettext(message))
+    return str(translations().ugettext(message))
+
+
+def translations() -> Any:
+    """Return the message catalog of this request's locale, looked up once a request.
+
+    Kept in the request's environ, not in `g`: an app context can outlive a request (tests, CLI).
+    Outside a request (a notification thread, the CLI) it is Flask-Babel's own lookup.
+    """
+    if not has_request_context():
+        return flask_babel.get_translations()
+    environ = request.environ
+    found = environ.get(_TRANSLATIONS)
+    if found is None:
+        found = environ[_TRANSLATIONS] = flask_babel.get_translations()
+    return found

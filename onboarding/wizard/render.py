@@ -13,7 +13,7 @@ from threading import Lock
 from typing import Any
 
 from flask import Flask, current_app
-from flask_babel import get_locale
+from ..i18n import locale_code
 from markupsafe import Markup
 
 from .forms import Question
@@ -58,7 +58,7 @@ def render_question(question: Question) -> Markup:
         return Markup(macro(question))
     blanks: Blanks = current_app.extensions["wizard_blanks"]
     # The inputs' shape (catalog version, country, language, field) and the page's language (the macro's own texts).
-    key = (*question.shape, question.name, str(get_locale() or "en"))
+    key = (*question.shape, question.name, locale_code())
     found = blanks.get(key)
     if found is None:
         found = Markup(macro(question))

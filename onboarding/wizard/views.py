@@ -10,11 +10,12 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale, gettext
+from flask_babel import gettext
 
 from requirements_catalog import Field, Version
 
 from ..catalog import get_catalog
+from ..i18n import locale_code
 from ..db import get_engine, get_session
 from ..gateway.setup import get_gateway
 from ..models import ConnectedAccount
@@ -75,7 +76,7 @@ def _context() -> Visiting:
 
 
 def _setting(account: ConnectedAccount, version: Version) -> Setting:
-    return Setting(account.country, version, str(get_locale() or "en"), gettext)
+    return Setting(account.country, version, locale_code(), gettext)
 
 
 @bp.get("/start")
@@ -175,7 +176,7 @@ def step(step_id: str) -> ResponseReturnValue:
         _refuse_unexpected(current.fields, account, version)
     state = cached_state(get_session(), get_gateway(current_app), account, utcnow())
     questions = _questions(current.fields, account, version, state)
-    summary = review(visiting.steps, state, visiting.persons, version, str(get_locale() or "en"), gettext) \
+    summary = review(visiting.steps, state, visiting.persons, version, locale_code(), gettext) \
         if step_id == "terms" else None
     payout_minutes = _payout_window(account, questions)
     if request.method == "GET":
