@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import expand, forms, schema
+from . import expand, forms, payout_schedule, schema
 from .countries import CountrySpecs, load_country_specs
 from .errors import StripeError, invalid
 from .faults import Faults
@@ -37,7 +37,11 @@ HOSTED_NOWHERE = "http://sandbox.invalid"  # hosted pages' address when nobody s
 SENSITIVE_KEYS = {"id_number", "id_number_secondary", "ssn_last_4", "account_number", "tax_id", "vat_id",
                   "registration_number"}
 # Parameter classes of the routed operations that `schema.SERVICE_PARAMS` does not list.
-OPERATION_PARAMS = schema.SERVICE_PARAMS | {"events.list": "EventListParams", "events.retrieve": "EventRetrieveParams"}
+OPERATION_PARAMS = schema.SERVICE_PARAMS | {
+    "events.list": "EventListParams", "events.retrieve": "EventRetrieveParams",
+    "balance.retrieve": "BalanceRetrieveParams", "payouts.list": "PayoutListParams",
+    "payouts.retrieve": "PayoutRetrieveParams",
+}
 
 Handler = Callable[["Sandbox", "Context"], tuple[int, dict[str, Any]]]
 
@@ -81,6 +85,7 @@ class Context:
     request_id: str
     client_ip: str = "127.0.0.1"
     base_url: str = HOSTED_NOWHERE  # where the sandbox's own pages are served (Account Links' `url`)
+    stripe_account: str | None = None  # the `Stripe-Account` header: the connected account acted for
 
 
 @dataclass(frozen=True)
@@ -197,6 +202,7 @@ class Sandbox:
                                  "path": request.path, "operation": operation,
                                  "idempotency_key": request.header("Idempotency-Key"),
                                  "stripe_version": request.header("Stripe-Version"),
+                                 "stripe_account": request.header("Stripe-Account"),
                                  "params": None, "status": None, "replayed": False,
                                  "fault": fault.kind if fault else None}
         try:
@@ -302,7 +308,8 @@ class Sandbox:
                  files: dict[str, forms.UploadedFile], request_id: str) -> Response:
         account_id = args.get("account")
         before = self.snapshot(account_id) if account_id and request.method != "GET" else None
-        ctx = Context(args, params, files, int(self.clock()), request_id, request.client_ip, self._base_url(request))
+        ctx = Context(args, params, files, int(self.clock()), request_id, request.client_ip, self._base_url(request),
+                      request.header("Stripe-Account") or None)
         try:
             status, body = matched.handler(self, ctx)
         except StripeError as exc:
@@ -331,6 +338,23 @@ class Sandbox:
         from .hosted import add_requirement
 
         add_requirement(self, account_id, requirement, past_due=past_due)
+
+    # -- balances and payouts (test controls) -------------------------------------------------
+    def credit_balance(self, account_id: str, currency: str, amount: int, *, pending: bool = False) -> dict[str, Any]:
+        """Add funds to a connected account's available or pending balance; return its balance (see `payouts.py`)."""
+        from .payouts import credit
+        from .routes.common import get_account
+
+        with self.store.lock:
+            return credit(self, get_account(self, account_id), currency, amount, pending=pending)
+
+    def create_payout(self, account_id: str, **options: Any) -> dict[str, Any]:
+        """Make a paid, pending, in-transit or failed payout of a connected account (see `payouts.make_payout`)."""
+        from .payouts import make_payout, render_payout
+        from .routes.common import get_account
+
+        with self.store.lock:
+            return render_payout(make_payout(self, get_account(self, account_id), **options))
 
     # -- idempotency ------------------------------------------------------------------------
     def _fingerprint(self, request: Request, params: dict[str, Any]) -> str:
@@ -385,11 +409,18 @@ class Sandbox:
         individual = self.store.persons.get(account.individual) if account.individual else None
         banks = [self.store.bank_accounts[b] for b in account.external_accounts]
         spec = self.specs.get(account.country) or {}
-        return render_account(account, evaluation, render_person(individual, evaluation) if individual else None,
+        body = render_account(account, evaluation, render_person(individual, evaluation) if individual else None,
                               banks, spec.get("default_currency", "usd"))
+        body["settings"]["payouts"] = payout_schedule.render(
+            (account.data.get("settings") or {}).get("payouts"), account.country,
+            body["controller"]["requirement_collection"])
+        return body
 
     def expanded(self, object_id: str) -> dict[str, Any] | None:
-        """Return the object an expandable id stands for (a file or an account), or None to keep the id."""
+        """Return the object an expandable id stands for (a file, an account, a bank account), or None to keep the id."""
+        if object_id.startswith("ba_"):
+            bank = self.store.bank_accounts.get(object_id)
+            return render_bank_account(bank) if bank else None
         if object_id.startswith("file_"):
             file = self.store.files.get(object_id)
             if file is None and object_id in TEST_FILES:

@@ -34,6 +34,7 @@ from .errors import StripeError
 RESPONSES: dict[str, type] = {
     "accounts": stripe.Account, "persons": stripe.Person, "external_accounts": stripe.BankAccount,
     "files": stripe.File, "country_specs": stripe.CountrySpec, "tokens": stripe.Token, "events": stripe.Event,
+    "balance": stripe.Balance, "payouts": stripe.Payout,
 }
 INLINE, EXPANDABLE, LIST = "inline", "expandable", "list"
 

@@ -51,9 +51,10 @@ BUSINESS_PROFILE_TEMPLATE: dict[str, Any] = {
     "support_phone": None, "support_url": None, "url": None,
 }
 # `settings` of a new account: the sub-objects stripe-python 16.1.0 types as always present
-# (`branding`, `card_payments`, `dashboard`, `payments`) and `payouts`, with the values of Stripe's
-# sample account (stripe/openapi fixtures3.json) except `decline_on`, where accounts quoted in public
-# code show false for both (the sample, a standard account, has true).
+# (`branding`, `card_payments`, `dashboard`, `payments`), with the values of Stripe's sample account
+# (stripe/openapi fixtures3.json) except `decline_on`, where accounts quoted in public code show false
+# for both (the sample, a standard account, has true). `payouts` depends on the country: the sandbox
+# adds it (`payout_schedule.render`).
 SETTINGS_TEMPLATE: dict[str, Any] = {
     "branding": {"icon": None, "logo": None, "primary_color": None, "secondary_color": None},
     "card_payments": {"decline_on": {"avs_failure": False, "cvc_failure": False}, "statement_descriptor_prefix": None,
@@ -61,8 +62,6 @@ SETTINGS_TEMPLATE: dict[str, Any] = {
     "dashboard": {"display_name": None, "timezone": "Etc/UTC"},
     "payments": {"statement_descriptor": None, "statement_descriptor_kana": None, "statement_descriptor_kanji": None,
                  "statement_descriptor_prefix_kana": None, "statement_descriptor_prefix_kanji": None},
-    "payouts": {"debit_negative_balances": False, "schedule": {"delay_days": 2, "interval": "daily"},
-                "statement_descriptor": None},
 }
 
 

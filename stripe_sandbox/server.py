@@ -54,6 +54,34 @@ def add_requirement(sandbox: Sandbox, rule: Any) -> str | None:
     return None
 
 
+PAYOUT_OPTIONS = {"amount", "currency", "status", "failure_code", "destination", "arrival_date", "automatic",
+                  "description", "statement_descriptor"}
+
+
+def credit_balance(sandbox: Sandbox, body: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """Credit a balance (`{"account", "currency", "amount", "pending"}`); return the balance, or why not."""
+    if not isinstance(body, dict) or not isinstance(body.get("account"), str) or not isinstance(body.get("currency"), str):
+        return None, "the body must be a JSON object naming an account and a currency"
+    try:
+        return sandbox.credit_balance(body["account"], body["currency"], body.get("amount"),
+                                      pending=body.get("pending") is True), None
+    except StripeError as exc:
+        return None, exc.message
+
+
+def create_payout(sandbox: Sandbox, body: Any) -> tuple[dict[str, Any] | None, str | None]:
+    """Make a payout (`{"account", "amount", "status", "failure_code", ...}`); return it, or why not."""
+    if not isinstance(body, dict) or not isinstance(body.get("account"), str):
+        return None, "the body must be a JSON object naming an account"
+    unknown = sorted(set(body) - PAYOUT_OPTIONS - {"account"})
+    if unknown:
+        return None, f"unknown payout option: {unknown[0]}"
+    try:
+        return sandbox.create_payout(body["account"], **{k: v for k, v in body.items() if k != "account"}), None
+    except StripeError as exc:
+        return None, exc.message
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: SandboxServer
     protocol_version = "HTTP/1.1"
@@ -136,6 +164,11 @@ class _Handler(BaseHTTPRequestHandler):
             if (refused := add_requirement(sandbox, json.loads(body or b"{}"))) is not None:
                 return self._send(400, json.dumps({"error": refused}).encode(), {"Content-Type": "application/json"})
             answer = {"ok": True}
+        elif path in ("/_sandbox/balance", "/_sandbox/payouts") and self.command == "POST":
+            make = credit_balance if path == "/_sandbox/balance" else create_payout
+            answer, refused = make(sandbox, json.loads(body or b"{}"))
+            if refused is not None:
+                return self._send(400, json.dumps({"error": refused}).encode(), {"Content-Type": "application/json"})
         else:
             return self._send(404, b'{"error": "unknown sandbox control path"}', {"Content-Type": "application/json"})
         self._send(200, json.dumps(answer, default=str).encode(), {"Content-Type": "application/json"})

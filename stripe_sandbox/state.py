@@ -57,6 +57,9 @@ class Account:
     # Requirements only Stripe's hosted flow answers (`interv_...`, `proof_of_liveness`), placed by a test
     # control and cleared by completing an Account Link's page (see `hosted.py`).
     hosted_requirements: set[str] = field(default_factory=set)
+    # The balance by currency, in the currency's smallest unit: funds a payout may take, and funds on their way.
+    available: dict[str, int] = field(default_factory=dict)
+    pending: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -74,6 +77,25 @@ class AccountLink:
     requirements: tuple[str, ...]  # the Stripe-only requirements due when it was made: what the page completes
     visited_at: int | None = None
     finished_at: int | None = None
+
+
+@dataclass
+class Payout:
+    """A payout of a connected account's balance to one of its bank accounts."""
+
+    id: str
+    account: str
+    created: int
+    amount: int
+    currency: str
+    destination: str  # the bank account's id
+    arrival_date: int
+    status: str  # paid, pending, in_transit, canceled, failed
+    automatic: bool = True
+    failure_code: str | None = None
+    failure_message: str | None = None
+    description: str | None = None
+    statement_descriptor: str | None = None
 
 
 @dataclass
@@ -161,6 +183,7 @@ class Store:
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     account_links: dict[str, AccountLink] = field(default_factory=dict)  # by secret
+    payouts: dict[str, Payout] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
     caches: dict[str, Any] = field(default_factory=dict)  # derived data, e.g. the accounts' list order
 

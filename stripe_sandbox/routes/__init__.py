@@ -1,3 +1,3 @@
 """HTTP handlers; importing this package registers every route."""
 
-from . import account_links, accounts, external_accounts, files, misc, persons  # noqa: F401
+from . import account_links, accounts, external_accounts, files, misc, payouts, persons  # noqa: F401

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
+from .. import payout_schedule
 from ..core import Context, route
 from ..errors import accounts_v1_not_enabled, invalid
 from ..ids import new_id
@@ -12,7 +13,9 @@ from ..objects import merge
 from ..requirements import provided
 from ..state import Account, Person
 from ..testvalues import TAX_ID_IMMEDIATE, person_verifies_immediately
-from .common import check_email, check_file, check_ip, check_person_data, check_phone, check_url, get_account, paginate
+from .common import (
+    check_email, check_file, check_ip, check_person_data, check_phone, check_url, get_account, in_range, paginate,
+)
 from .external_accounts import add_external_account
 
 if TYPE_CHECKING:
@@ -87,9 +90,12 @@ def apply_account(sb: Sandbox, account: Account, params: dict[str, Any], now: in
     if token := params.get("account_token"):
         params = merge(use_token(sb, token, "account"), params)
     _check_values(sb, account, params)
+    schedule = _payout_schedule(account, params)
     update = {k: params[k] for k in ACCOUNT_KEYS if k in params}
     old_tax_id = (account.data.get("company") or {}).get("tax_id")
     account.data = merge(account.data, update)
+    if schedule is not None:  # whole, as checked: an interval's anchors leave with it
+        account.data["settings"]["payouts"]["schedule"] = schedule
     _note_requests(account, now)
     new_tax_id = (account.data.get("company") or {}).get("tax_id")
     if new_tax_id and new_tax_id != old_tax_id:
@@ -98,6 +104,15 @@ def apply_account(sb: Sandbox, account: Account, params: dict[str, Any], now: in
         set_individual(sb, account, params["individual"], now)
     if "external_account" in params:
         add_external_account(sb, account, params["external_account"], now, "external_account")
+
+
+def _payout_schedule(account: Account, params: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the account's payout schedule after `settings[payouts][schedule]`, checked; None when not sent."""
+    payouts = (params.get("settings") or {}).get("payouts")
+    if not isinstance(payouts, dict) or not isinstance(payouts.get("schedule"), dict):
+        return None
+    current = ((account.data.get("settings") or {}).get("payouts") or {}).get("schedule")
+    return payout_schedule.updated_schedule(account.country, current, payouts["schedule"])
 
 
 def set_individual(sb: Sandbox, account: Account, data: dict[str, Any], now: int) -> None:
@@ -170,7 +185,7 @@ def list_accounts(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
     after = ctx.params.get("starting_after")
     created = ctx.params.get("created")
     wanted = (a for a in ordered[position.get(after, 0) if isinstance(after, str) else 0:] if not a.deleted
-              and (not isinstance(created, dict) or _in_range(a.created, created)))
+              and (not isinstance(created, dict) or in_range(a.created, created)))
     limit = ctx.params.get("limit", 10)
     bounded = "ending_before" not in ctx.params and isinstance(limit, int)
     accounts = list(itertools.islice(wanted, limit + 2)) if bounded else list(wanted)
@@ -196,13 +211,6 @@ def _newest_first(sb: Sandbox) -> tuple[list[Account], dict[str, int]]:
         cached = (key, ordered, {a.id: n for n, a in enumerate(ordered)})
         sb.store.caches["accounts_newest_first"] = cached
     return cached[1], cached[2]
-
-
-def _in_range(value: int, bounds: dict[str, Any]) -> bool:
-    return all((
-        "gt" not in bounds or value > bounds["gt"], "gte" not in bounds or value >= bounds["gte"],
-        "lt" not in bounds or value < bounds["lt"], "lte" not in bounds or value <= bounds["lte"],
-    ))
 
 
 @route("DELETE", "/v1/accounts/{account}", "accounts.delete")

@@ -49,6 +49,14 @@ def paginate(items: list[dict[str, Any]], params: dict[str, Any], url: str) -> d
     return {"object": "list", "data": items[:limit], "has_more": len(items) > limit, "url": url}
 
 
+def in_range(value: int, bounds: dict[str, Any]) -> bool:
+    """Return whether a value is within a list filter's `gt`/`gte`/`lt`/`lte` bounds."""
+    return all((
+        "gt" not in bounds or value > bounds["gt"], "gte" not in bounds or value >= bounds["gte"],
+        "lt" not in bounds or value < bounds["lt"], "lte" not in bounds or value <= bounds["lte"],
+    ))
+
+
 def check_email(value: Any, path: str) -> None:
     """Reject an e-mail address Stripe would reject."""
     if value not in (None, "") and not EMAIL.match(str(value)):

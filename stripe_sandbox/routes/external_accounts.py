@@ -13,6 +13,7 @@ from ..core import Context, route
 from ..errors import invalid, missing
 from ..ids import new_id
 from ..objects import render_bank_account
+from ..payouts import default_currency
 from ..state import Account, BankAccount
 from ..testvalues import bank_outcome
 from .common import get_account, paginate
@@ -212,18 +213,34 @@ def retrieve(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
 def list_banks(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
     """List an account's bank accounts, newest first."""
     account = get_account(sb, ctx.args["account"])
-    items = [render_bank_account(sb.store.bank_accounts[b]) for b in reversed(account.external_accounts)]
+    # `object` filters by type (stripe-python 16.1.0 `AccountExternalAccountListParams.object`): the sandbox
+    # holds bank accounts only, so `card` lists nothing.
+    wanted = ctx.params.get("object", "bank_account")
+    items = [render_bank_account(sb.store.bank_accounts[b]) for b in reversed(account.external_accounts)
+             if wanted == "bank_account"]
     return 200, paginate(items, ctx.params, f"/v1/accounts/{account.id}/external_accounts")
 
 
 @route("DELETE", "/v1/accounts/{account}/external_accounts/{id}", "external_accounts.delete")
 def delete(sb: Sandbox, ctx: Context) -> tuple[int, dict[str, Any]]:
-    """Delete a bank account that is not the default for its currency."""
+    """Delete a bank account, unless it is a default Stripe keeps.
+
+    A default cannot be deleted when its currency is the account's default currency, or when another
+    external account has its currency (docs.stripe.com/api/external_account_bank_accounts/delete, read
+    2026-12-07); the sole account of another currency can. The first refusal's message is Stripe's, as
+    public code quotes it; the second's is ours (none was found).
+    """
     account = get_account(sb, ctx.args["account"])
     bank = _bank(sb, account, ctx.args["id"])
     if bank.default_for_currency:
-        raise invalid("You cannot delete the default bank account for a currency. Make another bank account the "
-                      "default using `default_for_currency`, then delete this one.", "id")
+        if bank.currency == default_currency(sb, account):
+            raise invalid("You cannot delete the default external account for your default currency. Please make "
+                          "another external account the default using the `default_for_currency` param, and then "
+                          "delete this one.")
+        if any(sb.store.bank_accounts[b].currency == bank.currency for b in account.external_accounts if b != bank.id):
+            raise invalid(f"You cannot delete the default external account for {bank.currency}. Please make another "
+                          f"{bank.currency} external account the default using the `default_for_currency` param, and "
+                          "then delete this one.")
     account.external_accounts.remove(bank.id)
     del sb.store.bank_accounts[bank.id]
     return 200, {"id": bank.id, "object": "bank_account", "deleted": True}

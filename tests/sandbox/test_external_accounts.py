@@ -329,3 +329,70 @@ def test_what_the_form_sends_for_stripes_test_numbers_the_sandbox_takes(
                 sandbox, country, numbers["account_number"], numbers.get("routing_number"))})
             sent += 1
     assert sent
+
+
+# -- defaults per currency, deletion, listing by type (issue 16) --------------------------------------
+def defaults(client: stripe.StripeClient, account_id: str) -> dict[str, list[str]]:
+    """Return the ids of the default bank accounts, by currency."""
+    found: dict[str, list[str]] = {}
+    for b in client.v1.accounts.external_accounts.list(account_id, params={"limit": 100}).data:
+        if b.default_for_currency:
+            found.setdefault(b.currency, []).append(b.id)
+    return found
+
+
+def test_the_default_for_the_default_currency_cannot_be_deleted_even_alone(client: stripe.StripeClient) -> None:
+    account = create_account(client, external_account=bank())
+    only = account.external_accounts.data[0].id
+    with pytest.raises(stripe.InvalidRequestError) as excinfo:
+        client.v1.accounts.external_accounts.delete(account.id, only)
+    assert error_of(excinfo)["message"] == (
+        "You cannot delete the default external account for your default currency. Please make another external "
+        "account the default using the `default_for_currency` param, and then delete this one.")
+
+
+def test_a_default_of_another_currency_goes_only_when_it_is_alone(client: stripe.StripeClient) -> None:
+    account = create_account(client, country="GB")
+    banks = client.v1.accounts.external_accounts
+    gbp = banks.create(account.id, params={"external_account": {
+        "object": "bank_account", "country": "GB", "currency": "gbp", "routing_number": "108800",
+        "account_number": "00012345"}})
+    eur = banks.create(account.id, params={"external_account": {
+        "object": "bank_account", "country": "DE", "currency": "eur", "account_number": DE_IBAN}})
+    second_eur = banks.create(account.id, params={"external_account": {
+        "object": "bank_account", "country": "FR", "currency": "eur",
+        "account_number": "FR1420041010050500013M02606"}})
+    assert eur.default_for_currency is True and second_eur.default_for_currency is False
+    assert defaults(client, account.id) == {"gbp": [gbp.id], "eur": [eur.id]}
+
+    with pytest.raises(stripe.InvalidRequestError) as excinfo:
+        banks.delete(account.id, eur.id)  # another eur account exists
+    assert "default external account for eur" in error_of(excinfo)["message"]
+    assert banks.delete(account.id, second_eur.id).deleted is True
+    assert banks.delete(account.id, eur.id).deleted is True  # now the only eur account: Stripe lets it go
+    with pytest.raises(stripe.InvalidRequestError):
+        banks.delete(account.id, gbp.id)  # gbp is the account's default currency
+    assert defaults(client, account.id) == {"gbp": [gbp.id]}
+
+
+def test_at_most_one_default_per_currency_whichever_way_it_is_set(client: stripe.StripeClient) -> None:
+    account = create_account(client, external_account=bank())
+    banks = client.v1.accounts.external_accounts
+    second = banks.create(account.id, params={"external_account": bank(account_number="000999999991")})
+    third = banks.create(account.id, params={"external_account": bank(account_number="000999999992"),
+                                             "default_for_currency": True})
+    assert defaults(client, account.id) == {"usd": [third.id]}
+    banks.update(account.id, second.id, params={"default_for_currency": True})
+    assert defaults(client, account.id) == {"usd": [second.id]}
+    replaced = client.v1.accounts.update(account.id, params={"external_account": bank(account_number="000123456780")})
+    new_default = [b.id for b in replaced.external_accounts.data if b.default_for_currency]
+    assert defaults(client, account.id) == {"usd": new_default} and second.id not in [
+        b.id for b in replaced.external_accounts.data]  # the old default was deleted with the replacement
+    assert len(replaced.external_accounts.data) == 3
+
+
+def test_listing_by_object_type(client: stripe.StripeClient) -> None:
+    account = create_account(client, external_account=bank())
+    banks = client.v1.accounts.external_accounts
+    assert len(banks.list(account.id, params={"object": "bank_account"}).data) == 1
+    assert banks.list(account.id, params={"object": "card"}).data == []
