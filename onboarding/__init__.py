@@ -16,6 +16,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .gateway import setup as gateway_setup
     from .services import notifications
     from .wizard import views as wizard_views
+    from . import manage
 
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(settings.load(app.instance_path, overrides=config))
@@ -34,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     portal.init_app(app)
     hosted.init_app(app)
     wizard_views.init_app(app)
+    manage.init_app(app)  # the account page an update link opens
     app.register_blueprint(compliance.bp)
     errors.init_app(app)  # branded 5xx pages; 503 with Retry-After while the database is unavailable
     csrf.init_app(app)

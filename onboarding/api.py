@@ -31,7 +31,7 @@ from .models import ConnectedAccount
 from .models.types import utcnow
 from .services.accounts import AccountError, IdempotencyMismatch, create_account, find_account, request_key
 from .services.hosted import NothingForStripe, describe, send_to_stripe, stripe_only_due
-from .services.links import LinkError, check_url, create_link, link_url
+from .services.links import ONBOARDING, LinkError, check_url, create_link, link_url
 from .services.status import account_status
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -202,11 +202,12 @@ def create_onboarding_link(ident: str) -> ResponseReturnValue:
     try:
         link, token = create_link(session, account, return_url=body["return_url"], refresh_url=body["refresh_url"],
                                   collect=body.get("collect", "currently_due"), now=utcnow(),
-                                  lifetime=timedelta(seconds=current_app.config["ONBOARDING_LINK_LIFETIME"]))
+                                  lifetime=timedelta(seconds=current_app.config["ONBOARDING_LINK_LIFETIME"]),
+                                  type=body.get("type", ONBOARDING))
     except LinkError as exc:
         return _error(400, "invalid_request", str(exc), "parameter_invalid")
     base = current_app.config.get("PUBLIC_URL") or request.url_root
-    return {"object": "onboarding_link", "url": link_url(base, token), "account": account.id,
+    return {"object": "onboarding_link", "url": link_url(base, token), "account": account.id, "type": link.type,
             "collect": link.collect, "created_at": link.created_at.isoformat(),
             "expires_at": link.expires_at.isoformat()}, 201
 

@@ -24,7 +24,7 @@ from .models.types import utcnow
 from .services.accounts import (
     BUSINESS_TYPES, SERVICE_AGREEMENTS, AccountError, create_account, find_account, refresh_account,
 )
-from .services.links import COLLECT, LinkError, create_link, link_url
+from .services.links import COLLECT, LINK_TYPES, ONBOARDING, LinkError, create_link, link_url
 from .services.notifications import deliver_pending
 from .services.recovery import drain
 from .services.staff import ROLES, StaffError, audit, create_staff, set_role
@@ -120,9 +120,11 @@ def accounts_show(ident: str, refresh: bool) -> None:
 @click.option("--return-url", required=True, help="Where the user goes when they leave onboarding (https).")
 @click.option("--refresh-url", required=True, help="Where an expired or used link sends the user (https).")
 @click.option("--collect", type=click.Choice(COLLECT), default="currently_due", show_default=True)
+@click.option("--type", "link_type", type=click.Choice(LINK_TYPES), default=ONBOARDING, show_default=True,
+              help="account_onboarding opens the onboarding forms, account_update the user's account page.")
 @needs_database
-def accounts_link(ident: str, return_url: str, refresh_url: str, collect: str) -> None:
-    """Create a single-use onboarding link for an account and print its URL as JSON."""
+def accounts_link(ident: str, return_url: str, refresh_url: str, collect: str, link_type: str) -> None:
+    """Create a single-use link (onboarding, or the account page) for an account and print its URL as JSON."""
     engine = get_engine(current_app)
     with Session(engine, expire_on_commit=False) as session:
         account = find_account(session, ident)
@@ -130,13 +132,13 @@ def accounts_link(ident: str, return_url: str, refresh_url: str, collect: str) -
             _fail(f"no account {ident!r}", 2)
         try:
             link, token = create_link(session, account, return_url=return_url, refresh_url=refresh_url,
-                                      collect=collect, now=utcnow(),
+                                      collect=collect, now=utcnow(), type=link_type,
                                       lifetime=timedelta(seconds=current_app.config["ONBOARDING_LINK_LIFETIME"]))
         except LinkError as exc:
             _fail(str(exc), 2)
         session.commit()
         base = current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
-        _print({"url": link_url(base, token), "account": account.id, "collect": link.collect,
+        _print({"url": link_url(base, token), "account": account.id, "type": link.type, "collect": link.collect,
                 "expires_at": link.expires_at.isoformat()})
 
 

@@ -22,7 +22,7 @@ from .security import csp_sending_forms_to_stripe
 from .services.accounts import read_account
 from .services.answers import repair
 from .services.hosted import describe, stripe_only_due
-from .services.links import LinkRefused, check_link, claim_link
+from .services.links import UPDATE, LinkRefused, check_link, claim_link
 from .services.status import account_status
 
 bp = Blueprint("portal", __name__)
@@ -51,7 +51,7 @@ def open_link(token: str) -> ResponseReturnValue:
         fresh.apply_to(account, now)
         db.add(account)
     visits.begin(link, now)  # a new link replaces whatever session this browser had (but not its language)
-    return redirect(url_for("wizard.start"), 303)
+    return redirect(url_for("manage.page" if link.type == UPDATE else "wizard.start"), 303)
 
 
 @bp.post("/onboarding/exit")

@@ -57,6 +57,18 @@ def plan(fields: list[str]) -> None:
     session[SESSION_KEY] = {**session[SESSION_KEY], "fields": fields}
 
 
+def people_changed() -> list[str]:
+    """Return the steps about people whose list this update visit changed, not yet declared complete again."""
+    return list((session.get(SESSION_KEY) or {}).get("changed") or [])
+
+
+def note_people_changed(step_id: str, changed: bool) -> None:
+    """Keep that the people of a step changed (their declaration is owed again), or that it was given again."""
+    visit = session[SESSION_KEY]
+    steps = [s for s in visit.get("changed") or [] if s != step_id] + ([step_id] if changed else [])
+    session[SESSION_KEY] = {**visit, "changed": steps}
+
+
 @dataclass(frozen=True)
 class Checked:
     """What one query found of this request's visit: its link, its account, and whether an answer of

@@ -103,6 +103,7 @@ MATRIX: dict[tuple[str, str], tuple[Expected, ...]] = {
     ("GET", "/onboarding"):                                 (401,    200,    200,    401,    401,    401,    401,    401),
     ("GET", "/onboarding/start"):                           (401,    STEP,   STEP,   401,    401,    401,    401,    401),
     ("GET", "/onboarding/step/<step_id>"):                  (401,    200,    200,    401,    401,    401,    401,    401),
+    ("GET", "/account"):                                    (401,    403,    403,    401,    401,    401,    401,    401),
     ("POST", "/onboarding/step/<step_id>"):                 (401,    422,    422,    401,    401,    401,    401,    401),
     ("POST", "/onboarding/stripe"):                         (401,    STATUS, STATUS, 401,    401,    401,    401,    401),
     ("GET", "/onboarding/stripe/refresh"):                  (401,    STATUS, STATUS, 401,    401,    401,    401,    401),

@@ -89,8 +89,14 @@ def test_link_prints_a_single_use_url(runner: FlaskCliRunner, app: Flask) -> Non
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["url"].startswith("http://127.0.0.1:5000/onboard/") and data["collect"] == "currently_due"
+    assert data["type"] == "account_onboarding"
     opened = app.test_client().get(data["url"].removeprefix("http://127.0.0.1:5000"))
     assert opened.status_code == 303 and opened.headers["Location"] == "/onboarding/start"
+    update = runner.invoke(args=["accounts", "link", created["id"], "--return-url", "https://p.example/back",
+                                 "--refresh-url", "https://p.example/again", "--type", "account_update"])
+    assert update.exit_code == 0 and json.loads(update.output)["type"] == "account_update"
+    opened = app.test_client().get(json.loads(update.output)["url"].removeprefix("http://127.0.0.1:5000"))
+    assert opened.status_code == 303 and opened.headers["Location"] == "/account"  # the account page
     bad = runner.invoke(args=["accounts", "link", created["id"], "--return-url", "ftp://x",
                               "--refresh-url", "https://p.example/again"])
     assert bad.exit_code == 2 and "return_url must be an absolute https URL" in bad.output

@@ -63,7 +63,7 @@ def test_after_db_upgrade_the_same_command_runs(bare_app: Flask) -> None:
 
 def test_a_database_behind_this_version_names_both_revisions(bare_app: Flask) -> None:
     upgrade(get_engine(bare_app), "0005")
-    _one_line(_run(bare_app, COMMANDS["catalog check"]), "at revision 0005", "needs 0011", "db upgrade")
+    _one_line(_run(bare_app, COMMANDS["catalog check"]), "at revision 0005", "needs 0012", "db upgrade")
 
 
 def test_a_database_migrated_by_a_newer_version_is_not_touched(bare_app: Flask) -> None:

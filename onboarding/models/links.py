@@ -18,6 +18,8 @@ class OnboardingLink(SQLModel, table=True):
     account_id: str = Field(foreign_key="connected_accounts.id", index=True, max_length=32)
     token_hash: str = Field(unique=True, index=True, max_length=64)
     collect: str = Field(default="currently_due", max_length=16)  # or "eventually_due": ask everything up front
+    # "account_onboarding" opens the wizard; "account_update" the account page (Stripe's Account Link types).
+    type: str = Field(default="account_onboarding", max_length=24)
     return_url: str = Field(max_length=2000)
     refresh_url: str = Field(max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, sa_column=tz_column(nullable=False))

@@ -19,6 +19,10 @@ from ..models import ConnectedAccount, OnboardingLink
 from ..models.types import as_utc
 
 COLLECT = ("currently_due", "eventually_due")
+# Stripe's Account Link types (stripe-python 16.1.0 `AccountLinkCreateParams.type`): onboarding asks what is due,
+# an update shows what Stripe holds and lets the user change it (the account page, `onboarding/manage/`).
+ONBOARDING, UPDATE = "account_onboarding", "account_update"
+LINK_TYPES = (ONBOARDING, UPDATE)
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
@@ -59,12 +63,14 @@ def check_url(name: str, url: str) -> str:
 
 
 def create_link(session: Session, account: ConnectedAccount, *, return_url: str, refresh_url: str, collect: str,
-                now: datetime, lifetime: timedelta) -> tuple[OnboardingLink, str]:
+                now: datetime, lifetime: timedelta, type: str = ONBOARDING) -> tuple[OnboardingLink, str]:
     """Store a new link for the account; return it and its token (shown once, never stored)."""
     if collect not in COLLECT:
         raise LinkError(f"collect must be one of {', '.join(COLLECT)}")
+    if type not in LINK_TYPES:
+        raise LinkError(f"type must be one of {', '.join(LINK_TYPES)}")
     token = secrets.token_urlsafe(32)
-    link = OnboardingLink(account_id=account.id, token_hash=token_hash(token), collect=collect,
+    link = OnboardingLink(account_id=account.id, token_hash=token_hash(token), collect=collect, type=type,
                           return_url=check_url("return_url", return_url),
                           refresh_url=check_url("refresh_url", refresh_url),
                           created_at=now, expires_at=now + lifetime)

@@ -380,7 +380,10 @@ class DocumentKind(FieldKind):
     def shown(self, field_: Field, state: Mapping[str, Any], version: Version, locale: str,
               translate: Callable[[str], str]) -> str | None:
         """Return "Uploaded" once Stripe holds a file."""
-        return translate(N_("Uploaded")) if lookup(state, field_.path) else None
+        current = lookup(state, field_.path)
+        # Stripe returns the document object ({front, back, details, ...}) whether or not a file is in it.
+        held = (current.get("front") or current.get("back")) if isinstance(current, Mapping) else current
+        return translate(N_("Uploaded")) if held else None
 
 
 class TextListKind(FieldKind):
@@ -477,6 +480,9 @@ def options(setting: Setting, field_: Field) -> list[tuple[str, str]]:
 
 # -- the step's Flask-WTF form ---------------------------------------------------------------------
 
+REQUIRED = N_("This field is required.")
+
+
 @dataclass(frozen=True)
 class Asking:
     """How a step asks its questions: what Stripe needs now, the checks' context, and what Stripe holds."""
@@ -484,6 +490,7 @@ class Asking:
     needed: set[str]
     context: Context
     known: Mapping[str, Any]
+    required: frozenset[str] = frozenset()  # answered in this post whatever Stripe holds, a ticked box included
 
 
 @dataclass(frozen=True)
@@ -525,19 +532,26 @@ class StepForm(FlaskForm):
             if question.kind.from_files or not condition_met(question.field, value_of):
                 continue
             answer = posted[question.name]
+            if blank(answer) and question.name in asking.required:
+                self._refuse(Problem(question.name, REQUIRED, {}))
+                continue
             if blank(answer) and (question.provided or question.name not in asking.needed
                                   or question.kind.unchecked_sends_nothing):
                 continue  # nothing to change: kept as Stripe has it
             for problem in check(question.field, answer, asking.context):
                 name = f"{question.name}.{problem.part}" if problem.part else question.name
-                self.problems.append(Problem(name, problem.message, dict(problem.params or {})))
-                named = self._field_named(name)
-                if isinstance(named, FormField):  # a block's own problem (a date that does not exist)
-                    named.form.form_errors.append(problem.message)
-                elif named is not None:
-                    named.errors = [*named.errors, problem.message]
+                self._refuse(Problem(name, problem.message, dict(problem.params or {})))
             self.answers[question.name] = answer
         return not self.problems
+
+    def _refuse(self, problem: Problem) -> None:
+        """Keep a refusal, and put it on the field (or the block) it names."""
+        self.problems.append(problem)
+        named = self._field_named(problem.name)
+        if isinstance(named, FormField):  # a block's own problem (a date that does not exist)
+            named.form.form_errors.append(problem.message)
+        elif named is not None:
+            named.errors = [*named.errors, problem.message]
 
     def _field_named(self, name: str) -> Any:
         """Return the bound field (or sub-field) an input name names, or None (the problem stays in `problems`)."""

@@ -19,6 +19,9 @@ from .forms import condition_met, lookup
 from .persons import person_roles
 
 BUSINESS_TYPE_STEP = "business_type"
+# Shown on the account page but never changed there: the business type (changing it is onboarding anew, with other
+# questions and another verification) and the terms, accepted once. Country and agreement are not catalog fields.
+FIXED_FIELDS = frozenset({"business_type", "tos_acceptance"})
 FUTURE_NOTICE = timedelta(days=30)  # future requirements are asked this long before they take effect
 
 
@@ -117,3 +120,12 @@ def visit_fields(country: CountryCatalog | None, account: ConnectedAccount, coll
     needed = needed_fields(country, account, due_requirements(account, collect, now),
                            person_roles(account.stripe_persons or []))
     return needed + [path for path in platform_fields(country, account)[0] if path not in needed]
+
+
+def update_fields(country: CountryCatalog | None, account: ConnectedAccount) -> list[str]:
+    """Return the catalog fields an update visit lets the user change: every field of the account's business type
+    and agreement but the fixed ones, answered or not."""
+    if country is None or account.business_type is None:
+        return []
+    return [f.path for f in country.fields(account.business_type, account.service_agreement)
+            if f.path not in FIXED_FIELDS]

@@ -38,14 +38,16 @@ def review(steps: list[Step], state: Mapping[str, Any], persons: list[dict[str, 
     """Return the answered questions of every step before the terms."""
     sections = []
     for step in steps:
-        if step.id == "terms":
-            continue
-        if step.id in ROLE_STEPS:
-            people = members(persons, step.id)
-            rows = [ReviewRow(translate(step.label), ", ".join(display_name(p) for p in people))] if people else []
-        else:
-            rows = [ReviewRow(translate(f.label), value) for f in step.fields
-                    if (value := KINDS[f.type].shown(f, state, version, locale, translate)) is not None]
-        if rows:
+        if step.id != "terms" and (rows := step_rows(step, state, persons, version, locale, translate)):
             sections.append(ReviewSection(step, rows))
     return sections
+
+
+def step_rows(step: Step, state: Mapping[str, Any], persons: list[dict[str, Any]], version: Version, locale: str,
+              translate: Callable[[str], str]) -> list[ReviewRow]:
+    """Return a step's answered questions as Stripe holds them; a step about people lists their names."""
+    if step.id in ROLE_STEPS:
+        people = members(persons, step.id)
+        return [ReviewRow(translate(step.label), ", ".join(display_name(p) for p in people))] if people else []
+    return [ReviewRow(translate(f.label), value) for f in step.fields
+            if (value := KINDS[f.type].shown(f, state, version, locale, translate)) is not None]

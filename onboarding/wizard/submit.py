@@ -150,16 +150,17 @@ def _check_files(questions: list[Question], files: Mapping[str, Upload], needed:
 
 def submit_step(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount, version: Version,
                 form: StepForm, files: Mapping[str, Upload], needed: set[str], visit: Visit,
-                person: PersonTarget | None = None) -> Outcome:
+                person: PersonTarget | None = None, required: frozenset[str] = frozenset()) -> Outcome:
     """Check a step's posted form (`StepForm.validate`: the catalog's checks) and send its answers to Stripe.
 
     Updates the cached account on success. With `person`, the role's answers go to that person
-    (created when new) instead of the account.
+    (created when new) instead of the account. `required` questions must be answered in this very
+    post, a ticked box included (a declaration given again).
     """
     outcome = Outcome()
     questions = form.questions
     asking = Asking(needed, Context(account.country, version, visit.now.date(), visit.test_mode),
-                    account.stripe_profile or {})
+                    account.stripe_profile or {}, required)
     form.validate(asking=asking)
     for problem in form.problems:
         outcome.add(problem.name, problem.message, problem.params)

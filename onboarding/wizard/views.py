@@ -25,9 +25,10 @@ from ..visits import current_account, current_link
 from ..requirement_strings import read
 from ..services.accounts import cached_persons, cached_state
 from ..services.answers import repair
+from ..services.links import UPDATE
 from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, members, person_roles
 from .plan import (BUSINESS_TYPE_STEP, Step, build_steps, due_requirements, needed_fields, platform_fields,
-                   visit_fields)
+                   update_fields, visit_fields)
 from .forms import Question, Setting, StepForm, bind, compiled, posted
 from . import render
 from .review import ReviewSection, review
@@ -47,6 +48,12 @@ class Visiting:
     steps: list[Step]
     needed: set[str]  # catalog paths Stripe needs now
     persons: list[dict[str, Any]]  # the company's people (empty for individuals)
+    updating: bool = False  # an update link's visit: the steps edit what Stripe holds, from the account page
+
+
+def visiting() -> Visiting:
+    """Return what this request's visit works with (the account page uses it too)."""
+    return _context()
 
 
 def _context() -> Visiting:
@@ -67,12 +74,21 @@ def _context() -> Visiting:
     if country and link.collect != "currently_due":
         urgent = set(needed_fields(country, account, due_requirements(account, "currently_due", utcnow()), roles))
         urgent |= set(required)
-    fields = visits.planned_fields()
-    if fields is None:  # the visit's first wizard page: what it collects is planned once, from now
+    updating = link.type == UPDATE
+    if updating:  # every answer the user may change, answered or not
+        fields = update_fields(country, account)
+    elif (fields := visits.planned_fields()) is None:  # the visit's first page: what it collects, planned once
         fields = visit_fields(country, account, link.collect, utcnow())
         visits.plan(fields)
     steps = build_steps(version, account, [*fields, *asked], needed, urgent)
-    return Visiting(account, version, steps, needed, persons)
+    return Visiting(account, version, steps, needed, persons, updating)
+
+
+def _go_on(visiting: Visiting, step_id: str) -> ResponseReturnValue:
+    """Go to the next step that needs something; an update goes back to the account page, saying what was saved."""
+    if visiting.updating:
+        return redirect(url_for("manage.page", saved=step_id), 303)
+    return redirect(url_for("wizard.start"), 303)
 
 
 def _setting(account: ConnectedAccount, version: Version) -> Setting:
@@ -82,7 +98,10 @@ def _setting(account: ConnectedAccount, version: Version) -> Setting:
 @bp.get("/start")
 def start() -> ResponseReturnValue:
     """Go to the first step that still needs something, or to the status page when nothing does."""
-    pending = next((step for step in _context().steps if not step.done), None)
+    visiting = _context()
+    if visiting.updating:
+        return redirect(url_for("manage.page"), 303)
+    pending = next((step for step in visiting.steps if not step.done), None)
     return redirect(url_for("wizard.step", step_id=pending.id) if pending else url_for("portal.status"), 303)
 
 
@@ -112,7 +131,8 @@ def _render(account: ConnectedAccount, steps: list[Step], step: Step, questions:
     if outcome is None:
         _show_stripe_reasons(account, questions)
     deadline = account.current_deadline if any(not s.done for s in steps) else None
-    page = render_template(template, steps=steps, step=step, index=index, questions=questions,
+    updating = current_link().type == UPDATE
+    page = render_template(template, steps=steps, step=step, index=index, questions=questions, updating=updating,
                            general=general, submission=_submission(), deadline=deadline,
                            legal_links=_legal_links(account) if step.id == "terms" else [], summary=summary or [],
                            previous=steps[index - 1] if index else None, **extra)
@@ -193,7 +213,7 @@ def step(step_id: str) -> ResponseReturnValue:
     if step_id == BUSINESS_TYPE_STEP:  # the questions depend on the business type: plan the visit again
         version = get_catalog(current_app).version(account.catalog_version or None)
         visits.plan(visit_fields(version.country(account.country), account, current_link().collect, utcnow()))
-    return redirect(url_for("wizard.start"), 303)
+    return _go_on(visiting, step_id)
 
 
 def _refuse_unexpected(fields: Any, account: ConnectedAccount, version: Version,
@@ -239,6 +259,7 @@ class RolePage:
     editing: dict[str, Any] | None
     person_questions: list[Question]
     account_questions: list[Question]
+    reconfirm: bool = False  # an update changed who is listed: the step's declarations are owed again
 
     def render(self, outcome: Outcome | None = None, status: int = 200) -> ResponseReturnValue:
         """Render the step: the people, the form of the one being edited and the step's own questions."""
@@ -246,7 +267,7 @@ class RolePage:
         return _render(account, self.visiting.steps, self.step, self.person_questions, outcome, status,
                        template="wizard/role_step.html", people=self.people, editing=self.editing, role=role,
                        single=role in SINGLE, display_name=display_name, account_questions=self.account_questions,
-                       attention=_needing_attention(account))
+                       attention=_needing_attention(account), reconfirm=self.reconfirm)
 
 
 def _role_page(visiting: Visiting, current: Step) -> RolePage:
@@ -262,9 +283,28 @@ def _role_page(visiting: Visiting, current: Step) -> RolePage:
     if person_id and editing is None:
         abort(404)  # not a person of this account in this role
     state = cached_state(get_session(), get_gateway(current_app), account, utcnow())
+    reconfirm = visiting.updating and role in visits.people_changed()
+    if reconfirm:  # shown unticked: the user declares the changed list complete, not Stripe's earlier answer
+        state = _forget(state, [f.path for f in account_fields])
     return RolePage(visiting, current, role_fields, account_fields, people, editing,
                     _questions(role_fields, account, version, {role: editing or {}}),
-                    _questions(account_fields, account, version, state))
+                    _questions(account_fields, account, version, state), reconfirm)
+
+
+def _forget(state: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    """Return a copy of Stripe's state without these answers (copying only the objects on their paths)."""
+    result = dict(state)
+    for path in paths:
+        *parents, last = path.split(".")
+        node = result
+        for name in parents:
+            child = node.get(name)
+            if not isinstance(child, dict):
+                break
+            node[name] = node = dict(child)
+        else:
+            node.pop(last, None)
+    return result
 
 
 def _role_step(visiting: Visiting, current: Step) -> ResponseReturnValue:
@@ -292,7 +332,11 @@ def _save_person(visiting: Visiting, current: Step) -> ResponseReturnValue:
         page.person_questions = _questions(page.role_fields, visiting.account, visiting.version,
                                            {role: page.editing or {}}, request.form)  # what was typed, numbers aside
         return page.render(outcome, 422)
-    return redirect(url_for("wizard.start" if role in SINGLE else "wizard.step", step_id=role), 303)
+    if role in SINGLE:
+        return _go_on(visiting, role)
+    if visiting.updating:
+        visits.note_people_changed(role, True)
+    return redirect(url_for("wizard.step", step_id=role), 303)
 
 
 def _remove_person(visiting: Visiting, current: Step) -> ResponseReturnValue:
@@ -303,6 +347,8 @@ def _remove_person(visiting: Visiting, current: Step) -> ResponseReturnValue:
     removal = remove_person(get_session(), get_engine(current_app), get_gateway(current_app), visiting.account,
                             page.editing["id"], _visit())
     if removal.ok:
+        if visiting.updating:
+            visits.note_people_changed(current.id, True)
         return redirect(url_for("wizard.step", step_id=current.id), 303)
     page.editing = None  # Stripe was not reached: show the list again with the error
     page.person_questions = _questions(page.role_fields, visiting.account, visiting.version, {current.id: {}})
@@ -314,14 +360,18 @@ def _continue_role(visiting: Visiting, current: Step) -> ResponseReturnValue:
     page = _role_page(visiting, current)
     _refuse_unexpected(page.account_fields, visiting.account, visiting.version, {"action"})
     state = cached_state(get_session(), get_gateway(current_app), visiting.account, utcnow())
+    # After an update changed who is listed, the declarations are required again, whatever Stripe holds.
+    required = frozenset(f.path for f in page.account_fields) if page.reconfirm else frozenset()
     outcome = submit_step(get_session(), get_engine(current_app), get_gateway(current_app), visiting.account,
                           visiting.version, _posted(page.account_fields, visiting.account, visiting.version, state),
-                          request.files, visiting.needed, _visit())
+                          request.files, visiting.needed | required, _visit(), required=required)
     if not outcome.ok:
         for question in page.account_questions:
             question.errors = [_text(m) for m in outcome.errors.get(question.name, [])]
         return page.render(outcome, 422)
-    return redirect(url_for("wizard.start"), 303)
+    if page.reconfirm:
+        visits.note_people_changed(current.id, False)
+    return _go_on(visiting, current.id)
 
 
 ROLE_ACTIONS = {"save": _save_person, "remove": _remove_person, "continue": _continue_role}
