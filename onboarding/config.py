@@ -24,6 +24,9 @@
 | `ONBOARDING_LINK_LIFETIME` | `3600` | seconds an onboarding link can be opened |
 | `ONBOARDING_SESSION_LIFETIME` | `7200` | seconds an onboarding session lasts after its link was opened |
 | `PAYOUT_CHANGE_MINUTES` | `15` | minutes after opening a link in which a payout account that exists may be replaced; later, the user opens a new link (0: no limit) |
+| `PAYOUT_SCHEDULE_INTERVALS` | unset: users see the schedule but cannot change it | the payout intervals users may choose on their account page, comma-separated, of `daily`, `weekly`, `monthly`, `manual` |
+| `PAYOUT_DELAY_DAYS` | unset: users do not choose it | the payout delays users may choose, comma-separated: `minimum` (the shortest the country allows) and numbers of days; Stripe refuses one below the country's minimum |
+| `PAYOUTS_CACHE_SECONDS` | `60` | how long the balance and payouts page keeps what it read from Stripe, per account and process |
 | `STAFF_PASSWORD_METHOD` | `scrypt:131072:8:1` | how staff passwords are hashed (werkzeug); weaker hashes are replaced at the next login |
 | `TRUSTED_PROXIES` | `0` | reverse proxies in front that set `X-Forwarded-For`/`-Proto`/`-Host` (Werkzeug ProxyFix); 0 ignores those headers |
 | `API_RATE_LIMIT` | `300 per minute` | calls to the platform API per client address (Flask-Limiter notation) |
@@ -92,6 +95,9 @@ def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides:
         "ONBOARDING_LINK_LIFETIME": int(env.get("ONBOARDING_LINK_LIFETIME", "3600")),
         "ONBOARDING_SESSION_LIFETIME": int(env.get("ONBOARDING_SESSION_LIFETIME", "7200")),
         "PAYOUT_CHANGE_MINUTES": int(env.get("PAYOUT_CHANGE_MINUTES", "15")),
+        "PAYOUT_SCHEDULE_INTERVALS": _listed(env.get("PAYOUT_SCHEDULE_INTERVALS", "")),
+        "PAYOUT_DELAY_DAYS": _listed(env.get("PAYOUT_DELAY_DAYS", "")),
+        "PAYOUTS_CACHE_SECONDS": int(env.get("PAYOUTS_CACHE_SECONDS", "60")),
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0")),
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute"),
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "swept-memory://"),
@@ -113,6 +119,10 @@ def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides:
         config["SECRET_KEY"] = env.get("SECRET_KEY") or _secret_key(instance)
     config["STRIPE_MODE"] = stripe_mode(config)
     return config
+
+
+def _listed(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
 
 
 def stripe_mode(config: Mapping[str, Any]) -> str:

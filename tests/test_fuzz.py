@@ -615,6 +615,52 @@ def test_uploads_survive_any_bytes_and_file_name(client: FlaskClient, case: Case
     assert _handled_share(fuzzer.statuses) >= HANDLED_SHARE, fuzzer.statuses
 
 
+# -- the account page (update links) ------------------------------------------------------------
+
+SCHEDULE_INPUTS = ["settings.payouts.schedule.interval", "settings.payouts.schedule.weekly_anchor",
+                   "settings.payouts.schedule.monthly_anchor", "settings.payouts.schedule.delay_days"]
+SCHEDULE_VALUES = st.sampled_from(["daily", "weekly", "monthly", "manual", "friday", "1", "31", "32", "minimum",
+                                   "7", "-1"])
+
+
+@on_wizard_backends
+def test_the_account_pages_survive_any_post(client: FlaskClient, fuzz_app: Flask,
+                                            request: pytest.FixtureRequest) -> None:
+    """Post arbitrary payout schedules (any inputs, any values) as an update link's visit: never a 5xx."""
+    from tests.support.wizard import Wizard
+
+    wizard = Wizard(client, "US")
+    wizard.complete(US)
+    made = client.post(f"/api/v1/accounts/{wizard.account['id']}/links", headers=AUTH,
+                       json={**URLS, "type": "account_update"}).get_json()
+    assert wizard.follow(client.get(made["url"].removeprefix("http://localhost"))).path == "/account"
+    saved = dict(fuzz_app.config)
+    fuzz_app.config.update(PAYOUT_SCHEDULE_INTERVALS=["daily", "weekly", "monthly"],
+                           PAYOUT_DELAY_DAYS=["minimum", "7"])
+    page = Page("/account/payout-schedule", client.get("/account/payout-schedule"))
+    statuses: Counter[int] = Counter()
+
+    @FUZZ
+    @given(answers=st.dictionaries(st.sampled_from(SCHEDULE_INPUTS) | texts(), SCHEDULE_VALUES | texts(),
+                                   max_size=6),
+           keep_hidden=st.booleans())
+    def run(answers: dict[Any, Any], keep_hidden: bool) -> None:
+        data = {str(k): str(v) for k, v in answers.items()}
+        if keep_hidden:
+            data.update(page.hidden())
+        response = client.post("/account/payout-schedule", data=data)
+        statuses[response.status_code] += 1
+        assert response.status_code < 500, response.get_data(as_text=True)[-2000:]
+
+    try:
+        run()
+    finally:
+        fuzz_app.config.clear()
+        fuzz_app.config.update(saved)
+    _report(request, statuses)
+    assert statuses[422] or statuses[303], statuses
+
+
 # -- the platform API --------------------------------------------------------------------------
 
 JSON_TEXTS = texts().map(str)

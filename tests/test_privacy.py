@@ -379,6 +379,16 @@ def _come_back(wizard: Wizard) -> None:
         assert wizard.client.get(f"/onboarding/step/{step}").status_code in (200, 404), step
     wizard.client.get("/onboarding")
     wizard.state()
+    # The account page an update link opens, its payout pages, and every step as an update shows it.
+    url = wizard.client.post(f"/api/v1/accounts/{wizard.account['id']}/links", headers=AUTH,
+                             json={"return_url": "https://platform.example/return",
+                                   "refresh_url": "https://platform.example/refresh",
+                                   "type": "account_update"}).get_json()["url"]
+    assert wizard.follow(wizard.client.get(url.removeprefix("http://localhost"))).path == "/account"
+    for path in ("/account", "/account/payout-schedule", "/account/payouts"):
+        assert wizard.client.get(path).status_code == 200, path
+    for step in wizard.steps:
+        assert wizard.client.get(f"/onboarding/step/{step}").status_code in (200, 404), step
 
 
 def _staff_pages(app: Flask) -> None:

@@ -165,6 +165,12 @@ class Gateway(Protocol):
     def list_country_specs(self, *, page_size: int = 100) -> Iterator[StripeObject]:
         """Yield every Country Spec, page by page."""
 
+    def retrieve_balance(self, account_id: str) -> StripeObject:
+        """Return a connected account's balance (`available` and `pending`, per currency)."""
+
+    def list_payouts(self, account_id: str, *, limit: int = 10) -> Page:
+        """Return a connected account's latest payouts, newest first, each with its bank account expanded."""
+
     def create_account_link(self, params: dict[str, Any], *, idempotency_key: str) -> StripeObject:
         """Create an Account Link (`account_link_params`): a single-use address of Stripe's hosted flow."""
 

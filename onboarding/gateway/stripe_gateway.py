@@ -194,6 +194,18 @@ class StripeGateway:
         params: dict[str, Any] = {"purpose": purpose, "file": upload}
         return self._write(self.client.v1.files.create, params=params, key=idempotency_key)
 
+    # -- balance and payouts (read as the connected account: `Stripe-Account`) -------------
+    def retrieve_balance(self, account_id: str) -> StripeObject:
+        """Return a connected account's balance (`available` and `pending`, per currency)."""
+        return _plain(self._call(lambda: self.client.v1.balance.retrieve(options={"stripe_account": account_id})))
+
+    def list_payouts(self, account_id: str, *, limit: int = 10) -> Page:
+        """Return a connected account's latest payouts, newest first, each with its bank account expanded."""
+        params: dict[str, Any] = {"limit": limit, "expand": ["data.destination"]}
+        page = self._call(lambda: self.client.v1.payouts.list(params=params,
+                                                             options={"stripe_account": account_id}))
+        return Page([_plain_item(p) for p in page.data], bool(page.has_more))
+
     # -- the hosted flow -----------------------------------------------------------------
     def create_account_link(self, params: dict[str, Any], *, idempotency_key: str) -> StripeObject:
         """Create an Account Link (`account_link_params`): a single-use address of Stripe's hosted flow."""

@@ -12,7 +12,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the account page."""
-    from . import views
+    """Check the payout settings, register the account page and give it its cache of Stripe's payout reads."""
+    from datetime import timedelta
 
+    from ..services.payouts import OverviewCache
+    from . import schedule, views
+
+    schedule.check_settings(app.config)
+    app.extensions["payouts_cache"] = OverviewCache(timedelta(seconds=app.config["PAYOUTS_CACHE_SECONDS"]))
     app.register_blueprint(views.bp)

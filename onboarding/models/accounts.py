@@ -34,6 +34,9 @@ def profile_of(account: dict[str, Any]) -> dict[str, Any]:
     profile = {key: account[key] for key in PROFILE_KEYS if account.get(key) is not None}
     if isinstance(profile.get("tos_acceptance"), dict):
         profile["tos_acceptance"] = {k: v for k, v in profile["tos_acceptance"].items() if k != "user_agent"}
+    payouts = (account.get("settings") or {}).get("payouts")
+    if isinstance(payouts, dict):  # the payout schedule the account page shows (and, where allowed, changes)
+        profile["settings"] = {"payouts": payouts}
     banks = ((account.get("external_accounts") or {}).get("data")) or []
     profile["external_accounts"] = {"data": [bank_part(b) for b in banks]}
     return profile

@@ -242,6 +242,34 @@ def _cache(db: Session, account: ConnectedAccount, states: list[tuple[str, dict[
     db.add(account)
 
 
+def update_settings(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount,
+                    params: dict[str, Any], inputs: set[str], visit: Visit) -> Outcome:
+    """Send an account update that no catalog field asks (the payout schedule); Stripe's refusal of a parameter
+    lands on the input named by its path (`inputs`), any other on the whole form."""
+    outcome = Outcome()
+    writer = _Writer(engine, gateway, account, visit)
+    seen = dict(account.stripe_marks or {})
+    try:
+        try:
+            writer.states.append(("account", writer._update(params)))
+        except IdempotencyConflict:  # another answer after a lost attempt: the next key of the series
+            writer.states.append(("account", writer._update(params)))
+    except InvalidRequest as exc:
+        message = message_for(exc.code)
+        if exc.param in inputs:
+            outcome.add(exc.param, message)
+        else:
+            outcome.fail(message)
+    except RateLimited:
+        outcome.fail(N_("Too many requests right now. Wait a moment and try again."))
+    except GatewayError:
+        outcome.fail(N_("We could not reach Stripe. Your answers are kept here; try again in a moment."))
+    finally:
+        _cache(db, account, writer.states, visit.now, seen)
+        taken_on_commit(db, writer.answered, visit.now)
+    return outcome
+
+
 def remove_person(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount, person_id: str,
                   visit: Visit) -> Outcome:
     """Delete a person from the account (an owner or director entered by mistake)."""

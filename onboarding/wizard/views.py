@@ -133,13 +133,13 @@ def _render(account: ConnectedAccount, steps: list[Step], step: Step, questions:
     deadline = account.current_deadline if any(not s.done for s in steps) else None
     updating = current_link().type == UPDATE
     page = render_template(template, steps=steps, step=step, index=index, questions=questions, updating=updating,
-                           general=general, submission=_submission(), deadline=deadline,
+                           general=general, submission=submission_value(), deadline=deadline,
                            legal_links=_legal_links(account) if step.id == "terms" else [], summary=summary or [],
                            previous=steps[index - 1] if index else None, **extra)
     return page, status
 
 
-def _submission() -> str:
+def submission_value() -> str:
     """Return the rendered form's one-time value: a new one, or after a failed post the one it carried.
 
     Its writes' idempotency keys derive from it, so sending the same answers again after an error
@@ -201,7 +201,7 @@ def step(step_id: str) -> ResponseReturnValue:
     payout_minutes = _payout_window(account, questions)
     if request.method == "GET":
         return _render(account, visiting.steps, current, questions, summary=summary, payout_minutes=payout_minutes)
-    visit = _visit()
+    visit = visit_of()
     outcome = submit_step(get_session(), get_engine(current_app), get_gateway(current_app), account, version,
                           _posted(current.fields, account, version, state), request.files, visiting.needed, visit)
     if not outcome.ok:
@@ -225,7 +225,7 @@ def _refuse_unexpected(fields: Any, account: ConnectedAccount, version: Version,
         abort(400)
 
 
-def _visit() -> Visit:
+def visit_of() -> Visit:
     link, minutes = current_link(), current_app.config["PAYOUT_CHANGE_MINUTES"]
     return Visit(now=utcnow(), ip=request.remote_addr or "", user_agent=request.user_agent.string[:500],
                  submission=request.form.get("submission") or secrets.token_urlsafe(16),
@@ -327,7 +327,7 @@ def _save_person(visiting: Visiting, current: Step) -> ResponseReturnValue:
     target = PersonTarget(role, RELATIONSHIP[role], page.editing["id"] if page.editing else None)
     form = _posted(page.role_fields, visiting.account, visiting.version, {role: page.editing or {}})
     outcome = submit_step(get_session(), get_engine(current_app), get_gateway(current_app), visiting.account,
-                          visiting.version, form, request.files, needed, _visit(), target)
+                          visiting.version, form, request.files, needed, visit_of(), target)
     if not outcome.ok:
         page.person_questions = _questions(page.role_fields, visiting.account, visiting.version,
                                            {role: page.editing or {}}, request.form)  # what was typed, numbers aside
@@ -345,7 +345,7 @@ def _remove_person(visiting: Visiting, current: Step) -> ResponseReturnValue:
     if page.editing is None or current.id in SINGLE:
         abort(400)
     removal = remove_person(get_session(), get_engine(current_app), get_gateway(current_app), visiting.account,
-                            page.editing["id"], _visit())
+                            page.editing["id"], visit_of())
     if removal.ok:
         if visiting.updating:
             visits.note_people_changed(current.id, True)
@@ -364,7 +364,7 @@ def _continue_role(visiting: Visiting, current: Step) -> ResponseReturnValue:
     required = frozenset(f.path for f in page.account_fields) if page.reconfirm else frozenset()
     outcome = submit_step(get_session(), get_engine(current_app), get_gateway(current_app), visiting.account,
                           visiting.version, _posted(page.account_fields, visiting.account, visiting.version, state),
-                          request.files, visiting.needed | required, _visit(), required=required)
+                          request.files, visiting.needed | required, visit_of(), required=required)
     if not outcome.ok:
         for question in page.account_questions:
             question.errors = [_text(m) for m in outcome.errors.get(question.name, [])]

@@ -1,0 +1,108 @@
+"""The account page's payouts (issue 16): the schedule within the platform's choices, and payouts at a glance."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests.support.wizard import Page, Wizard
+from tests.test_account_page import _update_link
+from tests.test_wizard import US
+
+SCHEDULE = "/account/payout-schedule"
+ALLOWED = {"PAYOUT_SCHEDULE_INTERVALS": ["daily", "weekly", "monthly"], "PAYOUT_DELAY_DAYS": ["minimum", "1", "7"]}
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Return the suite's configuration with this test's payout settings (`indirect` parameters)."""
+    return {**app_config, **getattr(request, "param", {})}
+
+
+def _onboarded(client: FlaskClient) -> Wizard:
+    wizard = Wizard(client, "US")
+    wizard.complete(US)
+    _update_link(client, wizard)
+    return wizard
+
+
+def _schedule(sandbox: Any, wizard: Wizard) -> dict[str, Any]:
+    return sandbox.render(sandbox.store.accounts[wizard.account["stripe_id"]])["settings"]["payouts"]["schedule"]
+
+
+@pytest.mark.parametrize("app_config", [ALLOWED], indirect=True)
+def test_a_user_changes_the_payout_schedule_within_the_platforms_choices(client: FlaskClient, sandbox: Any) -> None:
+    wizard = _onboarded(client)
+    account_page = client.get("/account").get_data(as_text=True)
+    assert "Every business day" in account_page and 'data-testid="schedule-link"' in account_page
+    page = Page(SCHEDULE, client.get(SCHEDULE))
+    assert page.response.status_code == 200 and 'data-testid="schedule-form"' in page.html
+    assert 'value="manual"' not in page.html  # not one of the platform's choices
+    response = wizard.submit(page, {"settings.payouts.schedule.interval": "weekly",
+                                    "settings.payouts.schedule.weekly_anchor": "friday",
+                                    "settings.payouts.schedule.monthly_anchor": "1",
+                                    "settings.payouts.schedule.delay_days": "7"})
+    assert response.status_code == 303 and response.headers["Location"] == "/account?saved=payout_schedule"
+    schedule = _schedule(sandbox, wizard)
+    assert schedule["interval"] == "weekly" and schedule["weekly_anchor"] == "friday" and schedule["delay_days"] == 7
+    account_page = client.get("/account?saved=payout_schedule").get_data(as_text=True)
+    assert "Every week (Friday)" in account_page and 'data-testid="saved"' in account_page
+
+
+@pytest.mark.parametrize("app_config", [ALLOWED], indirect=True)
+def test_a_schedule_outside_the_choices_or_refused_by_stripe_is_shown_on_its_input(client: FlaskClient,
+                                                                                     sandbox: Any) -> None:
+    wizard = _onboarded(client)
+    page = Page(SCHEDULE, client.get(SCHEDULE))
+    writes = len(sandbox.log)
+    tampered = wizard.submit(page, {"settings.payouts.schedule.interval": "manual"}, extra={
+        "settings.payouts.schedule.interval": "manual"})
+    assert tampered.status_code == 422 and "Choose one of the options." in tampered.get_data(as_text=True)
+    assert len(sandbox.log) == writes  # nothing was sent
+    refused = wizard.submit(page, {"settings.payouts.schedule.interval": "daily",
+                                   "settings.payouts.schedule.weekly_anchor": "monday",
+                                   "settings.payouts.schedule.monthly_anchor": "1",
+                                   "settings.payouts.schedule.delay_days": "1"})  # below the US minimum of 2
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="settings.payouts.schedule.delay_days-error"' in html
+    assert _schedule(sandbox, wizard)["delay_days"] == 2
+
+
+def test_without_the_platforms_leave_the_schedule_is_shown_but_not_changed(client: FlaskClient, sandbox: Any) -> None:
+    wizard = _onboarded(client)
+    page = Page(SCHEDULE, client.get(SCHEDULE))
+    assert 'data-testid="schedule-fixed"' in page.html and "<select" not in page.html
+    assert "Every business day" in page.html
+    csrf = re.search(r'name="csrf_token" value="([^"]*)"', page.html).group(1)  # the exit form's
+    refused = client.post(SCHEDULE, data={"settings.payouts.schedule.interval": "weekly", "csrf_token": csrf})
+    assert refused.status_code == 403 and _schedule(sandbox, wizard)["interval"] == "daily"
+
+
+def test_payouts_at_a_glance_read_stripe_twice_a_minute_at_most(client: FlaskClient, sandbox: Any,
+                                                                clock: Any) -> None:
+    wizard = _onboarded(client)
+    stripe_id = wizard.account["stripe_id"]
+    sandbox.credit_balance(stripe_id, "usd", 10_000)
+    sandbox.credit_balance(stripe_id, "usd", 2_500, pending=True)
+    paid = sandbox.create_payout(stripe_id, amount=2_000)
+    upcoming = sandbox.create_payout(stripe_id, amount=1_000, status="in_transit")
+    failed = sandbox.create_payout(stripe_id, amount=500, status="failed", failure_code="account_closed")
+    before = len(sandbox.log)
+    html = client.get("/account/payouts").get_data(as_text=True)
+    assert len(sandbox.log) - before == 2  # the balance and the payouts (issue 16: at most 3)
+    balance = html.split('data-testid="balance"', 1)[1].split("</section>", 1)[0]
+    assert "$70.00" in balance and "$25.00" in balance  # 100 - 20 - 10 available (the failed 5 came back)
+    assert f'data-payout="{paid["id"]}" data-status="paid"' in html.split('data-testid="recent"', 1)[1]
+    assert f'data-payout="{upcoming["id"]}"' in html.split('data-testid="upcoming"', 1)[1].split("</section>")[0]
+    failed_part = html.split('data-testid="failed"', 1)[1].split("</section>", 1)[0]
+    assert f'data-payout="{failed["id"]}" data-code="account_closed"' in failed_part
+    assert "The bank account has been closed. Add another bank account for payouts." in failed_part
+    assert "•••• 6789" in html and "000123456789" not in html
+    client.get("/account/payouts")
+    assert len(sandbox.log) - before == 2  # within the minute: kept
+    clock.tick(61)
+    client.get("/account/payouts")
+    assert len(sandbox.log) - before == 4
