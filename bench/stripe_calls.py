@@ -13,6 +13,10 @@ calls made by page views (GET; the target is none) and by opening the link; and 
 reads: the Stripe calls made while handling the onboarding's webhook events, each delivered once,
 in the order Stripe created them (target 0: an event carries the state it reports; see
 `onboarding/services/events.py`).
+
+After onboarding (issue 16): the individual opens an `account_update` link and views the account
+page, the payout schedule and the balance and payouts page twice. Targets: the account page and the
+schedule none, the payouts page at most 3 (balance, payouts), and none again within its cache.
 """
 
 from __future__ import annotations
@@ -134,6 +138,29 @@ def count(app: Any, business_type: str, shuffle: int = 0) -> Count:
     return result
 
 
+ACCOUNT_PAGES = ("/account", "/account/payout-schedule", "/account/payouts", "/account/payouts")
+
+
+def account_pages(app: Any, account_id: str) -> list[Call]:
+    """Open an update link of an onboarded account and view its pages; return each request's Stripe calls."""
+    sandbox = app.extensions["stripe_sandbox"]
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {harness.PLATFORM_KEY}"}
+    link = client.post(f"/api/v1/accounts/{account_id}/links", headers=auth, json={
+        "return_url": "https://platform.example/r", "refresh_url": "https://platform.example/f",
+        "type": "account_update"}).get_json()["url"]
+    calls = []
+    for path in ["/" + link.split("/", 3)[3], *ACCOUNT_PAGES]:
+        before = len(sandbox.log)
+        status = client.get(path).status_code
+        if status not in (200, 303):
+            raise harness.JourneyError(f"GET {path}: {status}")
+        entries = sandbox.log[before:]
+        calls.append(Call("GET", "/onboard/{token} (update)" if path.startswith("/onboard/") else path,
+                          [e["operation"] for e in entries], []))
+    return calls
+
+
 def _deliver_webhooks(app: Any, sandbox: Any, stripe_id: str, shuffle: int = 0) -> tuple[int, list[str]]:
     """Deliver the account's events once each, signed as Stripe signs them; return the calls they caused.
 
@@ -180,6 +207,16 @@ def _check_cache(app: Any, stripe_id: str) -> None:
         fetch_account(app.extensions["gateway"], row, True).apply_to(fresh, row.updated_at)
         if cached(row) != cached(fresh):
             raise harness.JourneyError(f"{stripe_id}: after the events, the cache differs from Stripe's state")
+
+
+def _first_account_id(app: Any) -> str:
+    from sqlmodel import Session, select
+
+    from onboarding.db import get_engine
+    from onboarding.models import ConnectedAccount
+
+    with Session(get_engine(app)) as session:
+        return session.exec(select(ConnectedAccount).order_by(ConnectedAccount.created_at)).first().id
 
 
 def _fmt(counter: Counter[str]) -> str:
@@ -229,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         app = _app(workdir)
         try:
             results = [count(app, business_type) for business_type in ("individual", "company")]
+            after = account_pages(app, _first_account_id(app))  # the individual's: the first account made
             shuffled = {business_type: [count(app, business_type, seed) for seed in range(1, args.shuffled + 1)]
                         for business_type in ("individual", "company")} if args.shuffled else {}
         finally:
@@ -241,10 +279,14 @@ def main(argv: list[str] | None = None) -> int:
             "link_opening_calls": r.operations(requests="link opening"),
             "webhook_events": r.webhook_events, "webhook_reads": Counter(r.webhook_operations),
             "requests": [c.__dict__ for c in r.calls]} for r in results]
+            + [{"account_pages": [{"path": c.label, "calls": c.operations} for c in after]}]
             + [{"business_type": business_type, "shuffled_webhook_reads": [Counter(r.webhook_operations) for r in runs]}
                for business_type, runs in shuffled.items()], indent=2))
         return 0
     print("\n\n".join(report(r) for r in results))
+    print("\nAfter onboarding, the US individual's account pages (an account_update link):")
+    for call in after:
+        print(f"  GET {call.label:<40} {len(call.operations)} Stripe calls ({', '.join(call.operations) or 'none'})")
     for business_type, runs in shuffled.items():
         reads = sorted(len(r.webhook_operations) for r in runs)
         total: Counter[str] = sum((Counter(r.webhook_operations) for r in runs), Counter())

@@ -27,7 +27,7 @@ from onboarding.models import ConnectedAccount, StripeWrite
 from onboarding.models.types import utcnow
 from onboarding.services.recovery import drain
 from tests.support.backends import BACKENDS
-from tests.support.wizard import AUTH, Page, Wizard
+from tests.support.wizard import AUTH, URLS, Page, Wizard
 from tests.test_wizard import PNG, US
 from tests.test_wizard_company import US_COMPANY, _owner
 
@@ -40,7 +40,8 @@ GATEWAY_METHOD = {"accounts.create": "create_account", "accounts.update": "updat
 # Every write of the flow, by the step that makes it (the bank account goes with the account update).
 SCENES = {"business": "accounts.update", "bank_account": "accounts.update", "document": "files.create",
           "representative": "persons.create", "representative_edit": "persons.update",
-          "owner_removal": "persons.delete"}
+          "owner_removal": "persons.delete", "bank_replacement": "accounts.update"}
+NEW_BANK = {**US, "external_account.account_number": "000999999999"}  # replaces 000123456789 (issue 16)
 
 
 class Killed(BaseException):
@@ -100,6 +101,16 @@ def _scene(client: FlaskClient, sandbox: Any, name: str) -> Scene:
         page = wizard.complete(US, until=lambda p: "external_account.routing_number" in p.inputs())
         sid = wizard.account["stripe_id"]
         return Scene(wizard, page, lambda: dict(US), lambda: _objects(sandbox, sid, "banks"), 1)
+    if name == "bank_replacement":  # after onboarding, from the account page an update link opens
+        wizard = Wizard(client, "US")
+        wizard.complete(US)
+        link = client.post(f"/api/v1/accounts/{wizard.account['id']}/links", headers=AUTH,
+                           json={**URLS, "type": "account_update"}).get_json()["url"]
+        assert wizard.follow(client.get(link.removeprefix("http://localhost"))).path == "/account"
+        sid = wizard.account["stripe_id"]
+        bank = "/onboarding/step/bank_account"
+        return Scene(wizard, Page(bank, client.get(bank)), lambda: dict(NEW_BANK),
+                     lambda: _objects(sandbox, sid, "banks"), 1)
     if name == "document":
         wizard = Wizard(client, "US")
         failing = {**US, "individual.dob.year": "1990"}  # the identity check fails: a document is asked
@@ -122,6 +133,14 @@ def _scene(client: FlaskClient, sandbox: Any, name: str) -> Scene:
     page = wizard.follow(wizard.submit(page.form("save"), _owner("Ada", "Lovelace")))
     owner = next(p.id for p in sandbox.store.persons_of(sid) if p.data.get("last_name") == "Lovelace")
     return Scene(wizard, page.form("remove", owner), dict, lambda: _objects(sandbox, sid, "owner"), 0)
+
+
+def _payout_banks(sandbox: Any, wizard: Wizard) -> list[str]:
+    """Return the last four digits of the account's default USD payout accounts (one, whatever happened)."""
+    store = sandbox.store
+    banks = [store.bank_accounts[b] for b in store.accounts[wizard.account["stripe_id"]].external_accounts]
+    assert all(b.currency == "usd" for b in banks)
+    return [b.last4 for b in banks if b.default_for_currency] if len(banks) == 1 else [f"{len(banks)} accounts"]
 
 
 def _submission(html: str) -> str:
@@ -149,9 +168,13 @@ def test_the_user_sends_the_form_again(client: FlaskClient, app: Flask, sandbox:
         again = Page(scene.page.path, response, scene.page.fragment and _narrow(html, scene.page))
     if operation.endswith(".create") or name == "bank_account":  # what the failure left: the write, or nothing
         assert scene.count() == (before + 1 if fault in APPLIED else before)
+    if name == "bank_replacement":  # the old account or the new one: never none, never both
+        assert _payout_banks(sandbox, scene.wizard) == ["9999" if fault in APPLIED else "6789"]
     response = scene.wizard.submit(again, scene.answers())
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     assert scene.count() == scene.expected
+    if name == "bank_replacement":
+        assert _payout_banks(sandbox, scene.wizard) == ["9999"]
     assert len(sandbox.store.accounts) == 1
     if operation == "persons.update":
         person = next(p for p in sandbox.store.persons.values() if p.data.get("relationship", {}).get("representative"))
@@ -205,10 +228,14 @@ def test_cron_settles_what_the_user_left(client: FlaskClient, app: Flask, sandbo
                                  and p.id != sandbox.store.accounts[stripe_id].individual])
     # The user may still send the form after all: the same keys, so still no duplicate. (A removal
     # that landed meanwhile finds no such person any more: 404, and nothing is written.)
+    if name == "bank_replacement":
+        assert _payout_banks(sandbox, scene.wizard) == ["9999" if applied else "6789"]
     response = scene.wizard.submit(scene.page, scene.answers())
     gone = operation == "persons.delete" and applied
     assert response.status_code == (404 if gone else 303), response.get_data(as_text=True)[:2000]
     assert scene.count() == scene.expected
+    if name == "bank_replacement":
+        assert _payout_banks(sandbox, scene.wizard) == ["9999"]
 
 
 def _create(client: FlaskClient, key: str, country: str = "US") -> Any:

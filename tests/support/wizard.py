@@ -55,14 +55,15 @@ class Wizard:
     business_type: str | None = "individual"
     account: dict[str, Any] = field(default_factory=dict)
     steps: list[str] = field(default_factory=list)
+    auth: dict[str, str] = field(default_factory=lambda: dict(AUTH))  # the platform API key of the app
 
     def start(self, **link: Any) -> Page:
         """Create the account and open its link; return the first page."""
         body = {"country": self.country, "email": "user@example.com"}
         if self.business_type:
             body["business_type"] = self.business_type
-        self.account = self.client.post("/api/v1/accounts", headers=AUTH, json=body).get_json()
-        url = self.client.post(f"/api/v1/accounts/{self.account['id']}/links", headers=AUTH,
+        self.account = self.client.post("/api/v1/accounts", headers=self.auth, json=body).get_json()
+        url = self.client.post(f"/api/v1/accounts/{self.account['id']}/links", headers=self.auth,
                                json={**URLS, **link}).get_json()["url"]
         return self.follow(self.client.get(url.removeprefix("http://localhost")))
 
@@ -102,4 +103,4 @@ class Wizard:
 
     def state(self) -> dict[str, Any]:
         """Return the account as the platform API shows it now."""
-        return self.client.get(f"/api/v1/accounts/{self.account['id']}", headers=AUTH).get_json()
+        return self.client.get(f"/api/v1/accounts/{self.account['id']}", headers=self.auth).get_json()
