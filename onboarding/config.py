@@ -18,6 +18,7 @@
 | `THEME_TEMPLATES` | `templates/` of this checkout, when it exists | a folder of templates used before the package's own (`onboarding/themes.py`); one that is not a folder stops the app |
 | `NOTIFY_URL`, `NOTIFY_SECRET` | unset | where to POST "account needs action" notifications (signed with the secret) |
 | `NOTIFY_EMAIL`, `SMTP_HOST`, `SMTP_PORT`, `SMTP_FROM` | unset | or e-mail them; with neither, they are logged |
+| `NOTIFY_USER_PAYOUT_CHANGES` | `0` | `1`: also e-mail the account's own address, in the user's language, when its payout account is replaced (needs `SMTP_HOST`) |
 | `SESSION_COOKIE_SECURE` | `1` with `STRIPE_SECRET_KEY`, else `0` | send the session cookie over HTTPS only |
 | `CATALOG_PATH` | `requirements_catalog/versions` of this checkout | the requirements catalog's versions |
 | `PUBLIC_URL` | unset: the request's own address | the service's external address, for onboarding link URLs |
@@ -92,6 +93,7 @@ def load(instance_path: str, environ: Mapping[str, str] = os.environ, overrides:
         "SMTP_HOST": env.get("SMTP_HOST"),
         "SMTP_PORT": env.get("SMTP_PORT"),
         "SMTP_FROM": env.get("SMTP_FROM"),
+        "NOTIFY_USER_PAYOUT_CHANGES": env.get("NOTIFY_USER_PAYOUT_CHANGES", "0") not in ("0", "false", "no"),
         "ONBOARDING_LINK_LIFETIME": int(env.get("ONBOARDING_LINK_LIFETIME", "3600")),
         "ONBOARDING_SESSION_LIFETIME": int(env.get("ONBOARDING_SESSION_LIFETIME", "7200")),
         "PAYOUT_CHANGE_MINUTES": int(env.get("PAYOUT_CHANGE_MINUTES", "15")),

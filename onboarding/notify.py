@@ -25,7 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from flask import Flask
 
-from .themes import render_text
+from .themes import render_localized, render_text
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,48 @@ class EmailNotifier:
             smtp.send_message(message)
 
 
+class UserMailer:
+    """E-mail an account's own user (`user.*` notifications), in the language of the visit that caused it.
+
+    The text is the template `email/<kind without "user.">.txt` (themeable), rendered with that language:
+    its first line is the subject, then an empty line, then the body.
+    """
+
+    def __init__(self, sender: str, host: str, port: int, render: Callable[..., str]) -> None:
+        self.sender, self.host, self.port, self.render = sender, host, port, render
+
+    def compose(self, kind: str, payload: dict[str, Any]) -> EmailMessage:
+        """Return the e-mail of a user notification."""
+        name = f"email/{kind.removeprefix('user.')}.txt"
+        text = self.render(name, payload.get("locale") or "en", payload=payload)
+        head, blank, body = text.partition("\n\n")
+        label, colon, subject = head.partition(":")
+        if not blank or not colon or label.strip().lower() != "subject" or "\n" in head:
+            raise ValueError(f"{name} must start with one 'Subject: ...' line and an empty line")
+        message = EmailMessage()
+        message["To"], message["From"] = payload["to"], self.sender
+        message["Subject"] = subject.strip()
+        message.set_content(body)
+        return message
+
+    def send(self, kind: str, payload: dict[str, Any]) -> None:
+        """Send one e-mail to the user."""
+        message = self.compose(kind, payload)
+        with smtplib.SMTP(self.host, self.port, timeout=10) as smtp:
+            smtp.send_message(message)
+
+
+class Routed:
+    """Send `user.*` notifications to the user's mailer, the others to the platform's notifier."""
+
+    def __init__(self, platform: Notifier, user: Notifier) -> None:
+        self.platform, self.user = platform, user
+
+    def send(self, kind: str, payload: dict[str, Any]) -> None:
+        """Send one notification to whom it is for."""
+        (self.user if kind.startswith("user.") else self.platform).send(kind, payload)
+
+
 class LogNotifier:
     """Write notifications to the log when no channel is configured."""
 
@@ -126,4 +168,11 @@ def init_app(app: Flask) -> None:
         notifier.compose("account.action_required", {"account": 0})  # a theme's broken e-mail text stops the app now
     else:
         notifier = LogNotifier()
+    if config.get("NOTIFY_USER_PAYOUT_CHANGES"):
+        if not config.get("SMTP_HOST"):
+            raise ValueError("NOTIFY_USER_PAYOUT_CHANGES e-mails users: set SMTP_HOST (and SMTP_FROM) too")
+        mailer = UserMailer(config.get("SMTP_FROM") or "onboarding@localhost", config["SMTP_HOST"],
+                            int(config.get("SMTP_PORT") or 25), render=partial(render_localized, app))
+        mailer.compose("user.payout_account_changed", {"to": "user@example.com", "locale": "en", "current": []})
+        notifier = Routed(notifier, mailer)
     app.extensions["notifier"] = notifier

@@ -88,6 +88,14 @@ def render_text(app: Flask, name: str, **context: Any) -> str:
         return app.jinja_env.get_template(name).render(platform_name=app.config.get("PLATFORM_NAME"), **context)
 
 
+def render_localized(app: Flask, name: str, locale: str, **context: Any) -> str:
+    """Render a plain-text template outside any request in a language (its `_()` translated into it)."""
+    from flask_babel import force_locale
+
+    with app.app_context(), force_locale(locale):
+        return app.jinja_env.get_template(name).render(platform_name=app.config.get("PLATFORM_NAME"), **context)
+
+
 def init_app(app: Flask) -> None:
     """Put the theme folder before the package's templates; a missing THEME_TEMPLATES stops the app."""
     theme = theme_folder(app.config)

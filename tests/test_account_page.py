@@ -102,3 +102,30 @@ def test_a_company_adds_an_owner_and_declares_the_list_complete_again(client: Fl
     assert 'data-testid="reconfirm"' not in client.get("/account").get_data(as_text=True)
     stripe = sandbox.store.accounts[wizard.account["stripe_id"]]
     assert stripe.data["company"]["owners_provided"] is True
+
+
+def test_an_update_visit_sees_and_changes_its_own_account_only(client: FlaskClient, app: Flask,
+                                                                 sandbox: Any) -> None:
+    from flask import g
+
+    other = Wizard(app.test_client(), "US", "company")
+    page = other.follow(other.submit(other.start(), US_COMPANY))
+    other.follow(other.submit(page.form("save"), US_COMPANY))
+    foreign = sandbox.store.persons_of(other.account["stripe_id"])[0].id
+    g.pop("csrf_token", None)  # pytest-flask's one app context: forget the other browser's token
+    wizard = Wizard(client, "US", "company")
+    page = wizard.start()
+    for _ in range(8):
+        if page.path.endswith("/owners"):
+            page = wizard.follow(wizard.submit(page.form("continue"), {"company.owners_provided": "yes"}))
+        elif page.path.endswith("/representative"):
+            page = wizard.follow(wizard.submit(page.form("save"), US_COMPANY))
+        elif "/step/" in page.path:
+            page = wizard.follow(wizard.submit(page, US_COMPANY))
+    _update_link(client, wizard)
+    assert client.get(f"/onboarding/step/representative?person={foreign}").status_code == 404
+    page = Page("/onboarding/step/owners", client.get("/onboarding/step/owners"))
+    before = len(sandbox.log)
+    response = client.post("/onboarding/step/owners", data={**page.hidden(), "action": "remove", "person": foreign})
+    assert response.status_code == 404 and len(sandbox.log) == before  # nothing reached Stripe
+    assert foreign in {p.id for p in sandbox.store.persons_of(other.account["stripe_id"])}

@@ -106,3 +106,38 @@ def test_payouts_at_a_glance_read_stripe_twice_a_minute_at_most(client: FlaskCli
     clock.tick(61)
     client.get("/account/payouts")
     assert len(sandbox.log) - before == 4
+
+
+@pytest.mark.parametrize("app_config", [{"NOTIFY_USER_PAYOUT_CHANGES": True, "SMTP_HOST": "smtp.invalid",
+                                         "SMTP_FROM": "payouts@platform.example"}], indirect=True)
+def test_the_user_is_emailed_in_their_language_when_the_payout_account_changes(
+        client: FlaskClient, app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import flask_babel
+    from flask_babel import force_locale, gettext
+    from sqlmodel import Session, select
+
+    from onboarding.db import get_engine
+    from onboarding.models import Notification
+    from tests.test_themes import FakeSMTP, send_from_a_thread
+
+    monkeypatch.setattr("onboarding.notify.smtplib.SMTP", FakeSMTP)
+    wizard = Wizard(client, "US")
+    wizard.complete(US)
+    flask_babel.refresh()  # pytest-flask's one app context keeps the first request's locale otherwise
+    client.get("/?lang=de")
+    _update_link(client, wizard)
+    bank = "/onboarding/step/bank_account"
+    response = wizard.submit(Page(bank, client.get(bank)), {**US, "external_account.account_number": "000999999999"})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    with Session(get_engine(app)) as session:
+        kinds = {n.kind: n.payload for n in session.exec(select(Notification))}
+    assert set(kinds) >= {"account.payout_account_changed", "user.payout_account_changed"}
+    told = kinds["user.payout_account_changed"]
+    assert told["to"] == "user@example.com" and told["locale"] == "de"
+    assert told["current"] == [{"last4": "9999", "currency": "usd"}]  # never a number
+    message = send_from_a_thread(app, "user.payout_account_changed", told)
+    with app.test_request_context(), force_locale("de"):
+        subject = gettext("Your payout bank account was changed")
+    assert message["To"] == "user@example.com" and message["Subject"] == subject
+    assert "9999 (USD)" in message.get_content() and "000999999999" not in message.get_content()
+

@@ -30,6 +30,8 @@ from ..notify import Notifier
 ACTION_REQUIRED = "account.action_required"
 HOSTED_FLOW_STARTED = "account.hosted_flow_started"
 PAYOUT_ACCOUNT_CHANGED = "account.payout_account_changed"
+# Kinds for the account's own user, sent by e-mail to the account's address (`notify.UserMailer`).
+USER_PAYOUT_ACCOUNT_CHANGED = "user.payout_account_changed"
 MAX_ATTEMPTS = 10
 
 logger = logging.getLogger(__name__)
@@ -73,6 +75,21 @@ def queue_payout_account_changed(session: Session, account: ConnectedAccount, be
     notification = Notification(account_id=account.id, kind=PAYOUT_ACCOUNT_CHANGED, created_at=now, payload={
         "account": account.id, "stripe_id": account.stripe_id, "previous": shown(before), "current": shown(after),
         "onboarding_link": link, "ip": ip, "at": now.isoformat()})
+    session.add(notification)
+    _deliver_after_commit(session)
+    return notification
+
+
+def queue_user_payout_account_changed(session: Session, account: ConnectedAccount, after: list[dict[str, Any]],
+                                      now: datetime, *, locale: str) -> Notification:
+    """Record that the account's user is told by e-mail that the payout account changed (in their language).
+
+    Someone who took over the user's session learns nothing from it; the user, who did not make the
+    change, learns it from their own mailbox and can call the platform.
+    """
+    notification = Notification(account_id=account.id, kind=USER_PAYOUT_ACCOUNT_CHANGED, created_at=now, payload={
+        "to": account.email, "locale": locale, "at": now.isoformat(),
+        "current": [{"last4": b.get("last4"), "currency": b.get("currency")} for b in after]})
     session.add(notification)
     _deliver_after_commit(session)
     return notification

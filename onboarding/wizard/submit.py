@@ -22,11 +22,11 @@ from requirements_catalog.values import N_, Context
 
 from ..gateway import Gateway, GatewayError, IdempotencyConflict, InvalidRequest, RateLimited
 from ..models import ConnectedAccount, StripeWrite, ordering
-from ..models.accounts import account_part, person_part
+from ..models.accounts import account_part, bank_part, person_part
 from ..models.types import as_utc
 from ..services import outbox
 from ..services.answers import taken_on_commit
-from ..services.notifications import queue_payout_account_changed
+from ..services.notifications import queue_payout_account_changed, queue_user_payout_account_changed
 from ..services.accounts import all_persons, lock_account, marked_person
 from .forms import KINDS, Asking, Question, Sending, StepForm
 from .stripe_errors import message_for
@@ -95,6 +95,9 @@ class Visit:
     # Replacing a payout account that exists needs a link opened within `payout_window` (None: no limit).
     opened_at: datetime | None = None
     payout_window: timedelta | None = None
+    # The language to tell the user in by e-mail when the payout account changes; None: the platform does not
+    # want its users e-mailed (`NOTIFY_USER_PAYOUT_CHANGES`).
+    tell_user_in: str | None = None
 
     def may_replace_payout_account(self) -> bool:
         """Return whether this visit's link was opened recently enough to replace the payout account."""
@@ -199,6 +202,8 @@ def submit_step(db: Session, engine: Engine, gateway: Gateway, account: Connecte
     # Only a change is told: the same account entered again (Stripe keeps it: bank_account_exists) is none.
     if replacing and outcome.ok and {b.get("id") for b in after} != {b.get("id") for b in banks_before}:
         queue_payout_account_changed(db, account, banks_before, after, visit.now, link=visit.link_id, ip=visit.ip)
+        if visit.tell_user_in and account.email:
+            queue_user_payout_account_changed(db, account, after, visit.now, locale=visit.tell_user_in)
     return outcome
 
 
@@ -232,6 +237,8 @@ def _cache(db: Session, account: ConnectedAccount, states: list[tuple[str, dict[
         before = (ordering.mark_of(seen, key) or {}).get("fp")
         verdict = ordering.judge(ordering.mark_of(account.stripe_marks, key), at, before, ordering.fingerprint(state))
         if verdict is not ordering.Verdict.APPLY:
+            if kind == "account":  # the account part held already; its banks and capabilities may not be
+                _cache_parts(account, obj, now, at, seen)
             continue
         if kind == "account":
             account.apply_stripe_state(obj, now)
@@ -240,6 +247,34 @@ def _cache(db: Session, account: ConnectedAccount, states: list[tuple[str, dict[
         else:
             account.keep_person(obj, now=now)
     db.add(account)
+
+
+def _cache_parts(account: ConnectedAccount, obj: dict[str, Any], now: datetime, at: int,
+                 seen: dict[str, Any]) -> None:
+    """Judge an account answer's capabilities and bank accounts each on its own, as their events are.
+
+    A write that changes only a bank account (a replacement) leaves the account part as it was: within
+    the second that part was last marked, its verdict is "the same", and the new bank account must not
+    wait for the webhook because of it.
+    """
+    capabilities = obj.get("capabilities")
+    parts: list[tuple[str, Any, Any]] = []
+    if isinstance(capabilities, dict):
+        for name in sorted(set(capabilities) | set(account.capabilities or {})):
+            parts.append((f"capability:{name}", capabilities.get(name),
+                          lambda name=name: account.apply_capability(name, capabilities.get(name), now, at)))
+    listed = obj.get("external_accounts")
+    if isinstance(listed, dict) and isinstance(listed.get("data"), list) and not listed.get("has_more"):
+        banks = {b["id"]: bank_part(b) for b in listed["data"] if isinstance(b, dict) and isinstance(b.get("id"), str)}
+        cached = [b.get("id") for b in payout_accounts(account)]
+        for bank_id in sorted(set(banks) | {i for i in cached if isinstance(i, str)}):
+            parts.append((f"bank:{bank_id}", banks.get(bank_id),
+                          lambda bank_id=bank_id: account.apply_bank(bank_id, banks.get(bank_id), now, at)))
+    for key, state, apply in parts:
+        before = (ordering.mark_of(seen, key) or {}).get("fp")
+        if ordering.judge(ordering.mark_of(account.stripe_marks, key), at, before,
+                          ordering.fingerprint(state)) is ordering.Verdict.APPLY:
+            apply()
 
 
 def update_settings(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount,

@@ -230,7 +230,8 @@ def visit_of() -> Visit:
     return Visit(now=utcnow(), ip=request.remote_addr or "", user_agent=request.user_agent.string[:500],
                  submission=request.form.get("submission") or secrets.token_urlsafe(16),
                  test_mode=get_gateway(current_app).mode != "stripe" or _is_test_key(), link_id=link.id,
-                 opened_at=link.used_at, payout_window=timedelta(minutes=minutes) if minutes > 0 else None)
+                 opened_at=link.used_at, payout_window=timedelta(minutes=minutes) if minutes > 0 else None,
+                 tell_user_in=locale_code() if current_app.config["NOTIFY_USER_PAYOUT_CHANGES"] else None)
 
 
 def _payout_window(account: ConnectedAccount, questions: list[Question]) -> int | None:
