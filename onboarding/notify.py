@@ -76,6 +76,19 @@ class WebhookNotifier:
                 raise OSError(f"{self.url} answered {response.status}")
 
 
+def email_message(text: str, template: str, *, to: str, sender: str) -> EmailMessage:
+    """Return an e-mail from a rendered template: its first line is the subject; after an empty line, the body."""
+    head, blank, body = text.partition("\n\n")
+    name, colon, subject = head.partition(":")
+    if not blank or not colon or name.strip().lower() != "subject" or "\n" in head:
+        raise ValueError(f"{template} must start with one 'Subject: ...' line and an empty line")
+    message = EmailMessage()
+    message["To"], message["From"] = to, sender
+    message["Subject"] = subject.strip()
+    message.set_content(body)
+    return message
+
+
 class EmailNotifier:
     """Send notifications as plain-text e-mail, written by the template `email/notification.txt` (themeable)."""
 
@@ -88,15 +101,7 @@ class EmailNotifier:
         """Return a notification's e-mail: the template's first line is the subject; after an empty line, the body."""
         text = self.render(self.TEMPLATE, kind=kind, payload=payload, account=payload.get("account"),
                            details=json.dumps(payload, indent=2, sort_keys=True))
-        head, blank, body = text.partition("\n\n")
-        name, colon, subject = head.partition(":")
-        if not blank or not colon or name.strip().lower() != "subject" or "\n" in head:
-            raise ValueError(f"{self.TEMPLATE} must start with one 'Subject: ...' line and an empty line")
-        message = EmailMessage()
-        message["To"], message["From"] = self.to, self.sender
-        message["Subject"] = subject.strip()
-        message.set_content(body)
-        return message
+        return email_message(text, self.TEMPLATE, to=self.to, sender=self.sender)
 
     def send(self, kind: str, payload: dict[str, Any]) -> None:
         """Send one e-mail."""
@@ -119,15 +124,7 @@ class UserMailer:
         """Return the e-mail of a user notification."""
         name = f"email/{kind.removeprefix('user.')}.txt"
         text = self.render(name, payload.get("locale") or "en", payload=payload)
-        head, blank, body = text.partition("\n\n")
-        label, colon, subject = head.partition(":")
-        if not blank or not colon or label.strip().lower() != "subject" or "\n" in head:
-            raise ValueError(f"{name} must start with one 'Subject: ...' line and an empty line")
-        message = EmailMessage()
-        message["To"], message["From"] = payload["to"], self.sender
-        message["Subject"] = subject.strip()
-        message.set_content(body)
-        return message
+        return email_message(text, name, to=payload["to"], sender=self.sender)
 
     def send(self, kind: str, payload: dict[str, Any]) -> None:
         """Send one e-mail to the user."""

@@ -24,6 +24,18 @@ def _update_link(client: FlaskClient, wizard: Wizard) -> Page:
     return wizard.follow(client.get(made.get_json()["url"].removeprefix("http://localhost")))
 
 
+def _complete_us_company(wizard: Wizard) -> None:
+    """Onboard a US company with its representative and no owner."""
+    page = wizard.start()
+    for _ in range(8):
+        if page.path.endswith("/owners"):
+            page = wizard.follow(wizard.submit(page.form("continue"), {"company.owners_provided": "yes"}))
+        elif page.path.endswith("/representative"):
+            page = wizard.follow(wizard.submit(page.form("save"), US_COMPANY))
+        elif "/step/" in page.path:
+            page = wizard.follow(wizard.submit(page, US_COMPANY))
+
+
 def _rows(html: str, section: str) -> dict[str, str]:
     """Return the label → value rows of one account page section (`data-testid`)."""
     body = html.split(f'data-testid="{section}"', 1)[1].split("</section>", 1)[0]
@@ -77,14 +89,7 @@ def test_the_account_page_belongs_to_update_links(client: FlaskClient, app: Flas
 
 def test_a_company_adds_an_owner_and_declares_the_list_complete_again(client: FlaskClient, sandbox: Any) -> None:
     wizard = Wizard(client, "US", "company")
-    page = wizard.start()
-    for _ in range(8):
-        if page.path.endswith("/owners"):
-            page = wizard.follow(wizard.submit(page.form("continue"), {"company.owners_provided": "yes"}))
-        elif page.path.endswith("/representative"):
-            page = wizard.follow(wizard.submit(page.form("save"), US_COMPANY))
-        elif "/step/" in page.path:
-            page = wizard.follow(wizard.submit(page, US_COMPANY))
+    _complete_us_company(wizard)
     assert wizard.state()["requirements"]["currently_due"] == []
     page = _update_link(client, wizard)
     assert "Nobody is listed." in page.html.split('data-step="owners"', 1)[1].split("<h3", 1)[0]
@@ -114,14 +119,7 @@ def test_an_update_visit_sees_and_changes_its_own_account_only(client: FlaskClie
     foreign = sandbox.store.persons_of(other.account["stripe_id"])[0].id
     g.pop("csrf_token", None)  # pytest-flask's one app context: forget the other browser's token
     wizard = Wizard(client, "US", "company")
-    page = wizard.start()
-    for _ in range(8):
-        if page.path.endswith("/owners"):
-            page = wizard.follow(wizard.submit(page.form("continue"), {"company.owners_provided": "yes"}))
-        elif page.path.endswith("/representative"):
-            page = wizard.follow(wizard.submit(page.form("save"), US_COMPANY))
-        elif "/step/" in page.path:
-            page = wizard.follow(wizard.submit(page, US_COMPANY))
+    _complete_us_company(wizard)
     _update_link(client, wizard)
     assert client.get(f"/onboarding/step/representative?person={foreign}").status_code == 404
     page = Page("/onboarding/step/owners", client.get("/onboarding/step/owners"))

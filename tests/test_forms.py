@@ -52,3 +52,15 @@ def test_validate_runs_the_catalogs_checks_and_puts_each_problem_on_its_input(ap
         assert form.answers["individual.first_name"] == "Jenny"
         # A missing input is blank in a posted form, never what Stripe holds (last name: Rosen).
         assert form.answers["individual.last_name"] == ""
+
+
+def test_the_payout_account_shows_its_last_four_digits_and_each_currency_when_there_are_several() -> None:
+    version = Catalog().version()
+    bank = next(f for f in version.country("DE").fields("individual", "full") if f.type == "bank_account")
+    kind = KINDS["bank_account"]
+    one = {"external_accounts": {"data": [{"id": "ba_1", "last4": "3000", "currency": "eur"}]}}
+    two = {"external_accounts": {"data": [*one["external_accounts"]["data"],
+                                          {"id": "ba_2", "last4": "6789", "currency": "usd"}]}}
+    assert kind.shown(bank, one, version, "en", str) == "•••• 3000"
+    assert kind.shown(bank, two, version, "en", str) == "•••• 3000 (EUR), •••• 6789 (USD)"
+    assert kind.shown(bank, {}, version, "en", str) is None

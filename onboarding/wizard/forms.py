@@ -457,8 +457,10 @@ class BankAccountKind(FieldKind):
 
     def shown(self, field_: Field, state: Mapping[str, Any], version: Version, locale: str,
               translate: Callable[[str], str]) -> str | None:
-        """Return the last four digits of the payout account."""
+        """Return the last four digits of the payout account (of each, with its currency, when there are several)."""
         banks = lookup(state, "external_accounts.data") or []
+        if len(banks) > 1:  # one default per currency: say which is which
+            return ", ".join(f"•••• {b.get('last4')} ({str(b.get('currency') or '').upper()})" for b in banks)
         return f"•••• {banks[0].get('last4')}" if banks else None
 
 

@@ -9,7 +9,8 @@ answer instead of writing twice. Stripe's refusals come back on the input their 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -179,9 +180,8 @@ def submit_step(db: Session, engine: Engine, gateway: Gateway, account: Connecte
     if not outcome.ok:
         return outcome
     writer = _Writer(engine, gateway, account, visit)
-    seen = dict(account.stripe_marks or {})  # the cache's parts as this request found them (`_cache`)
     by_name = {q.name: q for q in questions}
-    try:
+    with _sending(db, writer, outcome, lambda exc: _place_stripe_error(exc, questions, outcome)):
         try:
             writer.step(version, by_name, answers, uploads, person, db)
         except IdempotencyConflict:
@@ -189,15 +189,6 @@ def submit_step(db: Session, engine: Engine, gateway: Gateway, account: Connecte
             # spent, and the step goes again with the next keys of its series (see services/outbox.py).
             writer.step(version, by_name, answers, uploads, person, db)
         db.add(account)
-    except InvalidRequest as exc:
-        _place_stripe_error(exc, questions, outcome)
-    except RateLimited:
-        outcome.fail(N_("Too many requests right now. Wait a moment and try again."))
-    except GatewayError:
-        outcome.fail(N_("We could not reach Stripe. Your answers are kept here; try again in a moment."))
-    finally:
-        _cache(db, account, writer.states, visit.now, seen)
-        taken_on_commit(db, writer.answered, visit.now)  # what the cache took commits with it
     after = payout_accounts(account)
     # Only a change is told: the same account entered again (Stripe keeps it: bank_account_exists) is none.
     if replacing and outcome.ok and {b.get("id") for b in after} != {b.get("id") for b in banks_before}:
@@ -283,26 +274,38 @@ def update_settings(db: Session, engine: Engine, gateway: Gateway, account: Conn
     lands on the input named by its path (`inputs`), any other on the whole form."""
     outcome = Outcome()
     writer = _Writer(engine, gateway, account, visit)
-    seen = dict(account.stripe_marks or {})
-    try:
+
+    def place(exc: InvalidRequest) -> None:
+        if exc.param in inputs:
+            outcome.add(exc.param, message_for(exc.code))
+        else:
+            outcome.fail(message_for(exc.code))
+
+    with _sending(db, writer, outcome, place):
         try:
             writer.states.append(("account", writer._update(params)))
         except IdempotencyConflict:  # another answer after a lost attempt: the next key of the series
             writer.states.append(("account", writer._update(params)))
+    return outcome
+
+
+@contextmanager
+def _sending(db: Session, writer: _Writer, outcome: Outcome, place: Callable[[InvalidRequest], None]
+             ) -> Iterator[None]:
+    """Make a submission's Stripe writes: Stripe's refusal and an outage go into the outcome, and whatever
+    Stripe answered goes into the cache (`_cache`), whether or not a later write failed."""
+    seen = dict(writer.account.stripe_marks or {})  # the cache's parts as this request found them
+    try:
+        yield
     except InvalidRequest as exc:
-        message = message_for(exc.code)
-        if exc.param in inputs:
-            outcome.add(exc.param, message)
-        else:
-            outcome.fail(message)
+        place(exc)
     except RateLimited:
         outcome.fail(N_("Too many requests right now. Wait a moment and try again."))
     except GatewayError:
         outcome.fail(N_("We could not reach Stripe. Your answers are kept here; try again in a moment."))
     finally:
-        _cache(db, account, writer.states, visit.now, seen)
-        taken_on_commit(db, writer.answered, visit.now)
-    return outcome
+        _cache(db, writer.account, writer.states, writer.visit.now, seen)
+        taken_on_commit(db, writer.answered, writer.visit.now)  # what the cache took commits with it
 
 
 def remove_person(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount, person_id: str,
