@@ -2,7 +2,8 @@
 
 The actors are an anonymous browser, the end users of accounts A and B (each in the session its own
 onboarding link started), a compliance editor, reviewer and admin logged in on /compliance, the platform's backend
-with its bearer key, and a caller with a wrong key. `MATRIX` says what each of them gets from each
+with its bearer key, a caller with a wrong key, and the user of a third, onboarded account in the visit of an
+update link (its account page). `MATRIX` says what each of them gets from each
 route; a route the app serves without a row in it fails `test_every_route_is_in_the_matrix`.
 """
 
@@ -32,6 +33,7 @@ from stripe_sandbox.webhooks import sign
 from tests.support.clock import TEST_NOW
 from tests.support import staff as people
 from tests.support.wizard import Page, Wizard
+from tests.test_wizard import US
 
 # Long, and under freezegun at TEST_NOW in every pass: the clock-shifted passes skip it (tests/conftest.py).
 pytestmark = pytest.mark.first_pass_only
@@ -41,7 +43,8 @@ STAFF_EMAILS = {"editor": "eve@example.com", "reviewer": "sam@example.com", "adm
 STAFF_EMAIL = STAFF_EMAILS["admin"]
 KEY = "platform-test-key"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-RETURN = {"a": "https://platform.example/return/alpha", "b": "https://platform.example/return/bravo"}
+RETURN = {"a": "https://platform.example/return/alpha", "b": "https://platform.example/return/bravo",
+          "c": "https://platform.example/return/charlie"}
 NAMES = {"a": "Alpha Widgets Inc.", "b": "Bravo Gadgets Inc."}
 COMPANY = {"company.tax_id": "000000000", "company.phone": "0000000000",
            "company.address.line1": "address_full_match", "company.address.city": "San Francisco",
@@ -74,11 +77,16 @@ AGAIN = Redirect("/compliance/login", exact=True)  # a second-factor page withou
 STEP = Redirect("/onboarding/step/")  # the wizard goes on to the first step that needs something
 EXIT_A = Redirect(RETURN["a"], exact=True)  # save and exit: back to the platform's return URL
 EXIT_B = Redirect(RETURN["b"], exact=True)
+EXIT_C = Redirect(RETURN["c"], exact=True)
+ACCOUNT = Redirect("/account", exact=True)  # an update link's visit goes to the account page
+SAVED = Redirect("/account?saved=business", exact=True)  # an update with nothing changed is saved as it is
 STATUS = Redirect("/onboarding", exact=True)  # nothing only Stripe collects is due: back to the status page
 Expected = int | Redirect
 
-ACTORS = ("anon", "user_a", "user_b", "editor", "reviewer", "admin", "platform", "wrong_key")
-BROWSERS = ("anon", "user_a", "user_b", "editor", "reviewer", "admin")  # the actors that hold a session cookie
+ACTORS = ("anon", "user_a", "user_b", "editor", "reviewer", "admin", "platform", "wrong_key", "updater")
+# The actors that hold a session cookie; `updater` is the user of a third account, onboarded, in the visit of an
+# update link (its account page). A and B are in onboarding visits.
+BROWSERS = ("anon", "user_a", "user_b", "editor", "reviewer", "admin", "updater")
 STAFF = ("editor", "reviewer", "admin")
 
 # What each actor gets from each route (HEAD and OPTIONS are Flask's own). Rows run in this order;
@@ -87,49 +95,49 @@ STAFF = ("editor", "reviewer", "admin")
 # themselves (URL arguments, bodies) are in `_url` and `_request`: A's account, an unknown link token,
 # the business step, an empty form (422: refused by the step's own checks), a wrong staff password.
 MATRIX: dict[tuple[str, str], tuple[Expected, ...]] = {
-    # method, rule                                           anon    user_a  user_b  editor  reviewer admin   platform wrong_key
-    ("GET", "/static/<path:filename>"):                     (200,    200,    200,    200,    200,    200,    200,    200),
-    ("GET", "/brand/theme.css"):                            (200,    200,    200,    200,    200,    200,    200,    200),
-    ("GET", "/brand/logo"):                                 (200,    200,    200,    200,    200,    200,    200,    200),
-    ("GET", "/"):                                           (200,    200,    200,    200,    200,    200,    200,    200),
-    ("GET", "/healthz"):                                    (200,    200,    200,    200,    200,    200,    200,    200),
-    ("POST", "/webhooks/stripe"):                           (400,    400,    400,    400,    400,    400,    400,    400),
-    ("POST", "/api/v1/accounts"):                           (401,    401,    401,    401,    401,    401,    201,    401),
-    ("GET", "/api/v1/accounts/<ident>"):                    (401,    401,    401,    401,    401,    401,    200,    401),
-    ("POST", "/api/v1/accounts/<ident>/links"):             (401,    401,    401,    401,    401,    401,    201,    401),
-    ("POST", "/api/v1/accounts/<ident>/stripe_links"):      (401,    401,    401,    401,    401,    401,    409,    401),
-    ("GET", "/api/v1/openapi.json"):                        (200,    200,    200,    200,    200,    200,    200,    200),
-    ("GET", "/onboard/<token>"):                            (404,    404,    404,    404,    404,    404,    404,    404),
-    ("GET", "/onboarding"):                                 (401,    200,    200,    401,    401,    401,    401,    401),
-    ("GET", "/onboarding/start"):                           (401,    STEP,   STEP,   401,    401,    401,    401,    401),
-    ("GET", "/onboarding/step/<step_id>"):                  (401,    200,    200,    401,    401,    401,    401,    401),
-    ("GET", "/account"):                                    (401,    403,    403,    401,    401,    401,    401,    401),
-    ("GET", "/account/payout-schedule"):                    (401,    403,    403,    401,    401,    401,    401,    401),
-    ("POST", "/account/payout-schedule"):                   (401,    403,    403,    401,    401,    401,    401,    401),
-    ("GET", "/account/payouts"):                            (401,    403,    403,    401,    401,    401,    401,    401),
-    ("POST", "/onboarding/step/<step_id>"):                 (401,    422,    422,    401,    401,    401,    401,    401),
-    ("POST", "/onboarding/stripe"):                         (401,    STATUS, STATUS, 401,    401,    401,    401,    401),
-    ("GET", "/onboarding/stripe/refresh"):                  (401,    STATUS, STATUS, 401,    401,    401,    401,    401),
-    ("GET", "/onboarding/stripe/return/<hosted_id>"):       (404,    404,    404,    404,    404,    404,    404,    404),
-    ("GET", "/_sandbox/connect/setup/c/<account>/<secret>"):(404,    404,    404,    404,    404,    404,    404,    404),
+    # method, rule                                           anon    user_a  user_b  editor  reviewer admin   platform wrong_key updater
+    ("GET", "/static/<path:filename>"):                     (200,    200,    200,    200,    200,    200,    200,    200, 200),
+    ("GET", "/brand/theme.css"):                            (200,    200,    200,    200,    200,    200,    200,    200, 200),
+    ("GET", "/brand/logo"):                                 (200,    200,    200,    200,    200,    200,    200,    200, 200),
+    ("GET", "/"):                                           (200,    200,    200,    200,    200,    200,    200,    200, 200),
+    ("GET", "/healthz"):                                    (200,    200,    200,    200,    200,    200,    200,    200, 200),
+    ("POST", "/webhooks/stripe"):                           (400,    400,    400,    400,    400,    400,    400,    400, 400),
+    ("POST", "/api/v1/accounts"):                           (401,    401,    401,    401,    401,    401,    201,    401, 401),
+    ("GET", "/api/v1/accounts/<ident>"):                    (401,    401,    401,    401,    401,    401,    200,    401, 401),
+    ("POST", "/api/v1/accounts/<ident>/links"):             (401,    401,    401,    401,    401,    401,    201,    401, 401),
+    ("POST", "/api/v1/accounts/<ident>/stripe_links"):      (401,    401,    401,    401,    401,    401,    409,    401, 401),
+    ("GET", "/api/v1/openapi.json"):                        (200,    200,    200,    200,    200,    200,    200,    200, 200),
+    ("GET", "/onboard/<token>"):                            (404,    404,    404,    404,    404,    404,    404,    404, 404),
+    ("GET", "/onboarding"):                                 (401,    200,    200,    401,    401,    401,    401,    401, 200),
+    ("GET", "/onboarding/start"):                           (401,    STEP,   STEP,   401,    401,    401,    401,    401, ACCOUNT),
+    ("GET", "/onboarding/step/<step_id>"):                  (401,    200,    200,    401,    401,    401,    401,    401, 200),
+    ("GET", "/account"):                                    (401,    403,    403,    401,    401,    401,    401,    401, 200),
+    ("GET", "/account/payout-schedule"):                    (401,    403,    403,    401,    401,    401,    401,    401, 200),
+    ("POST", "/account/payout-schedule"):                   (401,    403,    403,    401,    401,    401,    401,    401, 403),
+    ("GET", "/account/payouts"):                            (401,    403,    403,    401,    401,    401,    401,    401, 200),
+    ("POST", "/onboarding/step/<step_id>"):                 (401,    422,    422,    401,    401,    401,    401,    401, SAVED),
+    ("POST", "/onboarding/stripe"):                         (401,    STATUS, STATUS, 401,    401,    401,    401,    401, STATUS),
+    ("GET", "/onboarding/stripe/refresh"):                  (401,    STATUS, STATUS, 401,    401,    401,    401,    401, STATUS),
+    ("GET", "/onboarding/stripe/return/<hosted_id>"):       (404,    404,    404,    404,    404,    404,    404,    404, 404),
+    ("GET", "/_sandbox/connect/setup/c/<account>/<secret>"):(404,    404,    404,    404,    404,    404,    404,    404, 404),
     ("POST", "/_sandbox/connect/setup/c/<account>/<secret>"):
-                                                            (404,    404,    404,    404,    404,    404,    404,    404),
-    ("GET", "/compliance/login"):                           (200,    200,    200,    200,    200,    200,    200,    200),
-    ("POST", "/compliance/login"):                          (401,    401,    401,    401,    401,    401,    401,    401),
-    ("GET", "/compliance/login/code"):                      (AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN),
-    ("POST", "/compliance/login/code"):                     (AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN),
-    ("GET", "/compliance/"):                                (LOGIN,  LOGIN,  LOGIN,  200,    200,    200,    LOGIN,  LOGIN),
-    ("GET", "/compliance/diff"):                            (LOGIN,  LOGIN,  LOGIN,  200,    200,    200,    LOGIN,  LOGIN),
-    ("GET", "/compliance/reports"):                         (LOGIN,  LOGIN,  LOGIN,  200,    200,    200,    LOGIN,  LOGIN),
-    ("GET", "/compliance/audit"):                           (LOGIN,  LOGIN,  LOGIN,  403,    200,    200,    LOGIN,  LOGIN),
-    ("GET", "/compliance/staff"):                           (LOGIN,  LOGIN,  LOGIN,  403,    403,    200,    LOGIN,  LOGIN),
-    ("POST", "/compliance/staff/<int:user_id>/role"):       (LOGIN,  LOGIN,  LOGIN,  403,    403,    409,    LOGIN,  LOGIN),
+                                                            (404,    404,    404,    404,    404,    404,    404,    404, 404),
+    ("GET", "/compliance/login"):                           (200,    200,    200,    200,    200,    200,    200,    200, 200),
+    ("POST", "/compliance/login"):                          (401,    401,    401,    401,    401,    401,    401,    401, 401),
+    ("GET", "/compliance/login/code"):                      (AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN, AGAIN),
+    ("POST", "/compliance/login/code"):                     (AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN,  AGAIN, AGAIN),
+    ("GET", "/compliance/"):                                (LOGIN,  LOGIN,  LOGIN,  200,    200,    200,    LOGIN,  LOGIN, LOGIN),
+    ("GET", "/compliance/diff"):                            (LOGIN,  LOGIN,  LOGIN,  200,    200,    200,    LOGIN,  LOGIN, LOGIN),
+    ("GET", "/compliance/reports"):                         (LOGIN,  LOGIN,  LOGIN,  200,    200,    200,    LOGIN,  LOGIN, LOGIN),
+    ("GET", "/compliance/audit"):                           (LOGIN,  LOGIN,  LOGIN,  403,    200,    200,    LOGIN,  LOGIN, LOGIN),
+    ("GET", "/compliance/staff"):                           (LOGIN,  LOGIN,  LOGIN,  403,    403,    200,    LOGIN,  LOGIN, LOGIN),
+    ("POST", "/compliance/staff/<int:user_id>/role"):       (LOGIN,  LOGIN,  LOGIN,  403,    403,    409,    LOGIN,  LOGIN, LOGIN),
     ("POST", "/compliance/staff/<int:user_id>/second-factor/reset"):
-                                                            (LOGIN,  LOGIN,  LOGIN,  403,    403,    404,    LOGIN,  LOGIN),
-    ("POST", "/compliance/versions/<version_id>/approve"):  (LOGIN,  LOGIN,  LOGIN,  403,    400,    400,    LOGIN,  LOGIN),
-    ("POST", "/compliance/logout"):                         (LOGIN,  LOGIN,  LOGIN,  LOGOUT, LOGOUT, LOGOUT, LOGIN,  LOGIN),
+                                                            (LOGIN,  LOGIN,  LOGIN,  403,    403,    404,    LOGIN,  LOGIN, LOGIN),
+    ("POST", "/compliance/versions/<version_id>/approve"):  (LOGIN,  LOGIN,  LOGIN,  403,    400,    400,    LOGIN,  LOGIN, LOGIN),
+    ("POST", "/compliance/logout"):                         (LOGIN,  LOGIN,  LOGIN,  LOGOUT, LOGOUT, LOGOUT, LOGIN,  LOGIN, LOGIN),
     # Save and exit ends each user's session, so it comes last of all.
-    ("POST", "/onboarding/exit"):                           (401,    EXIT_A, EXIT_B, 401,    401,    401,    401,    401),
+    ("POST", "/onboarding/exit"):                           (401,    EXIT_A, EXIT_B, 401,    401,    401,    401,    401, EXIT_C),
 }
 
 
@@ -180,8 +188,13 @@ def actors(app: Flask) -> Actors:
     b = Wizard(app.test_client(), "US", "company")
     for name, wizard in (("a", a), ("b", b)):
         assert wizard.start(return_url=RETURN[name]).path == "/onboarding/step/business"
+    c = Wizard(app.test_client(), "US")
+    c.complete(US)
+    made = c.client.post(f"/api/v1/accounts/{c.account['id']}/links", headers={"Authorization": f"Bearer {KEY}"},
+                         json={"return_url": RETURN["c"], "refresh_url": RETURN["c"], "type": "account_update"})
+    assert c.follow(c.client.get(made.get_json()["url"].removeprefix("http://localhost"))).path == "/account"
     clients = {"anon": app.test_client(), "user_a": a.client, "user_b": b.client,
-               "platform": app.test_client(), "wrong_key": app.test_client()}
+               "platform": app.test_client(), "wrong_key": app.test_client(), "updater": c.client}
     for role in STAFF:  # one staff member of each role, logged in with the password and a code
         clients[role] = app.test_client()
         assert people.login(clients[role], people.create(app, STAFF_EMAILS[role], role)).status_code == 303
