@@ -141,3 +141,11 @@ def test_the_user_is_emailed_in_their_language_when_the_payout_account_changes(
     assert message["To"] == "user@example.com" and message["Subject"] == subject
     assert "9999 (USD)" in message.get_content() and "000999999999" not in message.get_content()
 
+
+
+def test_the_payouts_page_says_when_stripe_cannot_be_reached(client: FlaskClient, sandbox: Any) -> None:
+    _onboarded(client)
+    sandbox.faults.add("balance.retrieve", "500")
+    response = client.get("/account/payouts")
+    assert response.status_code == 503 and 'data-testid="stripe-unreachable"' in response.get_data(as_text=True)
+    assert client.get("/account/payouts").status_code == 200  # the next view reads Stripe again: nothing kept

@@ -52,7 +52,7 @@ class Visiting:
 
 
 def visiting() -> Visiting:
-    """Return what this request's visit works with (the account page uses it too)."""
+    """Return what this request's visit works with: account, catalog version, steps (the account page uses it too)."""
     return _context()
 
 
@@ -226,6 +226,7 @@ def _refuse_unexpected(fields: Any, account: ConnectedAccount, version: Version,
 
 
 def visit_of() -> Visit:
+    """Return who submits this request, when, from where and with which rendered form (for `submit_step`)."""
     link, minutes = current_link(), current_app.config["PAYOUT_CHANGE_MINUTES"]
     return Visit(now=utcnow(), ip=request.remote_addr or "", user_agent=request.user_agent.string[:500],
                  submission=request.form.get("submission") or secrets.token_urlsafe(16),
