@@ -8,6 +8,7 @@ Country and region names, dates and numbers come from Babel's locale data, not f
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from babel import Locale, negotiate_locale
@@ -65,12 +66,18 @@ def _locale_names() -> list[tuple[str, str]]:
 
 def locale_code() -> str:
     """Return this request's locale as a code (`en`, `zh_Hant`), looked up once a request."""
+    return _once_a_request(_LOCALE, lambda: str(get_locale() or "en"))
+
+
+def _once_a_request(key: str, look_up: Callable[[], Any]) -> Any:
+    """Return `look_up()`, kept in the request's environ (not in `g`: an app context can outlive a request,
+    in tests and the CLI); outside a request (a notification thread, the CLI), looked up every time."""
     if not has_request_context():
-        return str(get_locale() or "en")
+        return look_up()
     environ = request.environ
-    found = environ.get(_LOCALE)
+    found = environ.get(key)
     if found is None:
-        found = environ[_LOCALE] = str(get_locale() or "en")
+        found = environ[key] = look_up()
     return found
 
 
@@ -111,15 +118,6 @@ def catalog_text(message: str) -> str:
 
 
 def translations() -> Any:
-    """Return the message catalog of this request's locale, looked up once a request.
-
-    Kept in the request's environ, not in `g`: an app context can outlive a request (tests, CLI).
-    Outside a request (a notification thread, the CLI) it is Flask-Babel's own lookup.
-    """
-    if not has_request_context():
-        return flask_babel.get_translations()
-    environ = request.environ
-    found = environ.get(_TRANSLATIONS)
-    if found is None:
-        found = environ[_TRANSLATIONS] = flask_babel.get_translations()
-    return found
+    """Return the message catalog of this request's locale, looked up once a request (Flask-Babel's own
+    lookup outside a request)."""
+    return _once_a_request(_TRANSLATIONS, flask_babel.get_translations)

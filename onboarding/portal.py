@@ -14,13 +14,12 @@ from flask.typing import ResponseReturnValue
 
 from . import visits
 from .catalog import get_catalog
-from .db import get_engine, get_session
+from .db import get_session
 from .gateway.setup import get_gateway
 from .models import ConnectedAccount, OnboardingLink
 from .models.types import utcnow
 from .security import csp_sending_forms_to_stripe
 from .services.accounts import read_account
-from .services.answers import repair
 from .services.hosted import describe, stripe_only_due
 from .services.links import UPDATE, LinkRefused, check_link, claim_link
 from .services.status import account_status
@@ -66,10 +65,7 @@ def save_and_exit() -> ResponseReturnValue:
 def status() -> ResponseReturnValue:
     """Show the account's state: enabled, pending, what is still needed and by when."""
     link = visits.current_link()
-    account = visits.current_account(link)
-    if visits.check().answer_waiting and repair(get_engine(current_app), account.id, utcnow()):  # a lost answer, first
-        get_session().refresh(account)
-    return status_page(link, account)
+    return status_page(link, visits.repaired_account(link))
 
 
 def status_page(link: OnboardingLink, account: ConnectedAccount, *, stripe_unreachable: bool = False,

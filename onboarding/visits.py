@@ -19,10 +19,11 @@ from sqlalchemy import bindparam
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
-from .db import get_session
+from .db import get_engine, get_session
 from .i18n import restart_session
 from .models import ConnectedAccount, OnboardingLink, StripeWrite
 from .models.types import utcnow
+from .services.answers import repair
 
 SESSION_KEY = "onboarding"
 _CHECKED = "onboarding.visit_link"  # the link this request checked already
@@ -127,6 +128,15 @@ def current_account(link: OnboardingLink) -> ConnectedAccount:
     account = check().account
     if account is None or account.id != link.account_id:
         abort(401)
+    return account
+
+
+def repaired_account(link: OnboardingLink) -> ConnectedAccount:
+    """Return the visit's account with what Stripe answered a request whose commit then failed put into the
+    cache first (`services/answers.py`): the pages that show the account call this, before anything is shown."""
+    account = current_account(link)
+    if check().answer_waiting and repair(get_engine(current_app), account.id, utcnow()):
+        get_session().refresh(account)
     return account
 
 

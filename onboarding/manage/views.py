@@ -17,7 +17,8 @@ from ..services.links import UPDATE
 from ..services.payouts import OverviewCache, overview
 from ..services.status import account_status
 from ..wizard.submit import update_settings
-from ..wizard.views import Visiting, submission_value, visit_of, visiting
+from ..models import OnboardingLink
+from ..wizard.views import submission_value, visit_of, visiting
 from . import schedule
 from .page import account_page
 from .payout_failures import failure_text, status_text
@@ -25,18 +26,19 @@ from .payout_failures import failure_text, status_text
 bp = Blueprint("manage", __name__, url_prefix="/account")
 
 
-def _updating() -> Visiting:
-    """Return this request's visit, which must be an update link's (401 without a visit, 403 for onboarding)."""
-    current = visiting()
-    if visits.current_link().type != UPDATE:  # an onboarding link's visit stays in the onboarding forms
+def _update_link() -> OnboardingLink:
+    """Return this request's link, which must be an update link (401 without a visit, 403 for onboarding)."""
+    link = visits.current_link()
+    if link.type != UPDATE:  # an onboarding link's visit stays in the onboarding forms
         abort(403)
-    return current
+    return link
 
 
 @bp.get("")
 def page() -> ResponseReturnValue:
     """Show what Stripe holds for the account, what it needs now, and where to change each answer."""
-    current = _updating()
+    _update_link()
+    current = visiting()  # the steps: the account page lists each with its link
     account, version = current.account, current.version
     state = cached_state(get_session(), get_gateway(current_app), account, utcnow())
     content = account_page(account, current.steps, state, current.persons, version, locale_code(), gettext,
@@ -50,8 +52,7 @@ def page() -> ResponseReturnValue:
 @bp.route("/payout-schedule", methods=["GET", "POST"])
 def payout_schedule() -> ResponseReturnValue:
     """Show the payout schedule; where the platform allows it, change it within the platform's choices."""
-    current = _updating()
-    account = current.account
+    account = visits.repaired_account(_update_link())
     config = current_app.config
     intervals, delays = config["PAYOUT_SCHEDULE_INTERVALS"], config["PAYOUT_DELAY_DAYS"]
     state = cached_state(get_session(), get_gateway(current_app), account, utcnow())
@@ -85,10 +86,10 @@ def payout_schedule() -> ResponseReturnValue:
 @bp.get("/payouts")
 def payouts() -> ResponseReturnValue:
     """Show the balance and the latest payouts, read from Stripe (kept a minute: `PAYOUTS_CACHE_SECONDS`)."""
-    current = _updating()
+    account = visits.current_account(_update_link())  # Stripe's balance and payouts only, nothing cached
     cache: OverviewCache = current_app.extensions["payouts_cache"]
     try:
-        found = overview(get_gateway(current_app), current.account, utcnow(), cache)
+        found = overview(get_gateway(current_app), account, utcnow(), cache)
     except GatewayError:
         return render_template("manage/payouts.html", overview=None), 503
     return render_template("manage/payouts.html", overview=found, failure_text=failure_text, status_text=status_text)

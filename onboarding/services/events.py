@@ -237,13 +237,23 @@ def _account_updated(account: ConnectedAccount, event: dict[str, Any]) -> list[C
     deadline = requirements.get("current_deadline")
     if deadline is not None and (not isinstance(deadline, int) or isinstance(deadline, bool)):
         raise Unapplicable(f"requirements.current_deadline is not a time: {deadline!r}")
+    capabilities = obj.get("capabilities")
+    if isinstance(capabilities, dict) and not all(isinstance(v, str) for v in capabilities.values()):
+        raise Unapplicable("a capability status is not a string")
     old = _before(event, obj)
-    changes = [Change("account", account_part(old) if old is not None else UNKNOWN, account_part(obj),
-                      lambda row, now, at: row.apply_account(obj, now, at))]
+    return [Change("account", account_part(old) if old is not None else UNKNOWN, account_part(obj),
+                   lambda row, now, at: row.apply_account(obj, now, at)), *part_changes(account, obj, old)]
+
+
+def part_changes(account: ConnectedAccount, obj: dict[str, Any], old: dict[str, Any] | None) -> list[Change]:
+    """Return what an account object says of its parts other than the account's own: each capability and,
+    when the list is complete, each external account (`old`: the object before, or None when not known).
+
+    Also used for a write's answer (`wizard/submit.py`), whose parts are judged the way an event's are.
+    """
+    changes = []
     capabilities = obj.get("capabilities")
     if isinstance(capabilities, dict):
-        if not all(isinstance(v, str) for v in capabilities.values()):
-            raise Unapplicable("a capability status is not a string")
         old_capabilities = (old or {}).get("capabilities") or {}
         for name in sorted(set(capabilities) | set(account.capabilities)):
             changes.append(Change(f"capability:{name}", old_capabilities.get(name) if old is not None else UNKNOWN,

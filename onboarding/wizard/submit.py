@@ -23,10 +23,11 @@ from requirements_catalog.values import N_, Context
 
 from ..gateway import Gateway, GatewayError, IdempotencyConflict, InvalidRequest, RateLimited
 from ..models import ConnectedAccount, StripeWrite, ordering
-from ..models.accounts import account_part, bank_part, person_part
+from ..models.accounts import account_part, person_part
 from ..models.types import as_utc
 from ..services import outbox
 from ..services.answers import taken_on_commit
+from ..services.events import part_changes
 from ..services.notifications import queue_payout_account_changed, queue_user_payout_account_changed
 from ..services.accounts import all_persons, lock_account, marked_person
 from .forms import KINDS, Asking, Question, Sending, StepForm
@@ -248,24 +249,11 @@ def _cache_parts(account: ConnectedAccount, obj: dict[str, Any], now: datetime, 
     the second that part was last marked, its verdict is "the same", and the new bank account must not
     wait for the webhook because of it.
     """
-    capabilities = obj.get("capabilities")
-    parts: list[tuple[str, Any, Any]] = []
-    if isinstance(capabilities, dict):
-        for name in sorted(set(capabilities) | set(account.capabilities or {})):
-            parts.append((f"capability:{name}", capabilities.get(name),
-                          lambda name=name: account.apply_capability(name, capabilities.get(name), now, at)))
-    listed = obj.get("external_accounts")
-    if isinstance(listed, dict) and isinstance(listed.get("data"), list) and not listed.get("has_more"):
-        banks = {b["id"]: bank_part(b) for b in listed["data"] if isinstance(b, dict) and isinstance(b.get("id"), str)}
-        cached = [b.get("id") for b in payout_accounts(account)]
-        for bank_id in sorted(set(banks) | {i for i in cached if isinstance(i, str)}):
-            parts.append((f"bank:{bank_id}", banks.get(bank_id),
-                          lambda bank_id=bank_id: account.apply_bank(bank_id, banks.get(bank_id), now, at)))
-    for key, state, apply in parts:
-        before = (ordering.mark_of(seen, key) or {}).get("fp")
-        if ordering.judge(ordering.mark_of(account.stripe_marks, key), at, before,
-                          ordering.fingerprint(state)) is ordering.Verdict.APPLY:
-            apply()
+    for change in part_changes(account, obj, None):
+        before = (ordering.mark_of(seen, change.key) or {}).get("fp")
+        if ordering.judge(ordering.mark_of(account.stripe_marks, change.key), at, before,
+                          ordering.fingerprint(change.after)) is ordering.Verdict.APPLY:
+            change.apply(account, now, at)
 
 
 def update_settings(db: Session, engine: Engine, gateway: Gateway, account: ConnectedAccount,

@@ -21,10 +21,9 @@ from ..gateway.setup import get_gateway
 from ..models import ConnectedAccount
 from ..models.types import utcnow
 from .. import visits
-from ..visits import current_account, current_link
+from ..visits import current_link
 from ..requirement_strings import read
 from ..services.accounts import cached_persons, cached_state
-from ..services.answers import repair
 from ..services.links import UPDATE
 from .persons import RELATIONSHIP, ROLE_STEPS, SINGLE, display_name, members, person_roles
 from .plan import (BUSINESS_TYPE_STEP, Step, build_steps, due_requirements, needed_fields, platform_fields,
@@ -58,10 +57,7 @@ def visiting() -> Visiting:
 
 def _context() -> Visiting:
     link = current_link()
-    account = current_account(link)
-    # What Stripe answered a request whose commit then failed: into the cache before anything is shown.
-    if visits.check().answer_waiting and repair(get_engine(current_app), account.id, utcnow()):
-        get_session().refresh(account)
+    account = visits.repaired_account(link)
     version = get_catalog(current_app).version(account.catalog_version or None)
     country = version.country(account.country)
     persons = cached_persons(get_session(), get_gateway(current_app), account)
